@@ -1,0 +1,243 @@
+"""The ``pycroscopy-curiosity`` command line.
+
+Heavy libraries (sidpy, pyNSID, torch, atomai) are imported inside the
+commands, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pycroscopy_curiosity._version import __version__
+from pycroscopy_curiosity.errors import CuriosityError
+
+log = logging.getLogger("pycroscopy_curiosity")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that reads a data file."""
+    group = parser.add_argument_group("data options")
+    group.add_argument(
+        "--dataset",
+        metavar="PATH",
+        help="HDF5 path of the spectral dataset (needed when the file holds more "
+        "than one SPECTRAL_IMAGE)",
+    )
+    image = group.add_mutually_exclusive_group()
+    image.add_argument(
+        "--image-dataset",
+        metavar="PATH",
+        help="HDF5 path of a separate IMAGE dataset to use as the structure image",
+    )
+    image.add_argument(
+        "--image-index",
+        type=int,
+        metavar="K",
+        help="use spectral index K of the spectral data as the structure image",
+    )
+    image.add_argument(
+        "--image-reduce",
+        choices=("mean", "median", "std", "min", "max", "ptp"),
+        help="reduce the spectral data over --image-range to a structure image",
+    )
+    group.add_argument(
+        "--image-file",
+        metavar="FILE",
+        help="file holding --image-dataset, when it is not FILE",
+    )
+    group.add_argument(
+        "--image-range",
+        metavar="A:B",
+        help="spectral indices reduced by --image-reduce (B excluded; default all)",
+    )
+    group.add_argument(
+        "--spectral-range",
+        metavar="A:B",
+        help="spectral indices kept in the spectra (B excluded), e.g. 49:99",
+    )
+    group.add_argument("--patch", type=int, default=16, metavar="P", help="patch size")
+    group.add_argument(
+        "--border",
+        choices=("valid", "reflect"),
+        default="valid",
+        help="valid: only points whose patch fits in the image; reflect: pad",
+    )
+    group.add_argument(
+        "--nonfinite",
+        choices=("raise", "mask"),
+        default="raise",
+        help="NaN or inf in the data: stop with an error, or leave those points out",
+    )
+
+
+def data_from_args(args: argparse.Namespace):
+    """Build the :class:`ExplorationData` the data options describe."""
+    from pycroscopy_curiosity.data.exploration import load_exploration_data
+
+    if args.image_dataset is None and args.image_index is None:
+        if args.image_reduce is None:
+            args.image_reduce = "mean"
+            log.info("no structure image chosen: using the mean of the spectra")
+    return load_exploration_data(
+        args.file,
+        dataset=args.dataset,
+        image_dataset=args.image_dataset,
+        image_file=args.image_file,
+        image_index=args.image_index,
+        image_reduce=args.image_reduce,
+        image_range=args.image_range,
+        spectral_range=args.spectral_range,
+        nonfinite=args.nonfinite,
+    )
+
+
+def _has_data_choice(args: argparse.Namespace) -> bool:
+    return any(
+        getattr(args, name) is not None
+        for name in (
+            "dataset",
+            "image_dataset",
+            "image_index",
+            "image_reduce",
+            "spectral_range",
+        )
+    )
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """List the datasets of a file; with data options, what they would give."""
+    from pycroscopy_curiosity.data.nsid import list_datasets
+
+    infos = list_datasets(args.file)
+    print(f"{args.file}: {len(infos)} NSID dataset(s)")
+    for info in infos:
+        print(info.describe())
+    spectral = [i for i in infos if i.data_type == "SPECTRAL_IMAGE"]
+    if not spectral and not _has_data_choice(args):
+        return 0
+    if len(spectral) > 1 and args.dataset is None:
+        print("\nseveral spectral images: choose one with --dataset to see more")
+        return 0
+    data = data_from_args(args)
+    candidates = data.candidates(args.patch, args.border)
+    print("\nwith these data options:")
+    print(data.summary())
+    block = candidates.block_shape
+    shape = f" ({block[0]} x {block[1]})" if block else ""
+    print(
+        f"candidates: {len(candidates)}{shape} with {args.patch} x {args.patch} "
+        f"patches, border {args.border}"
+    )
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write the synthetic sample."""
+    from pycroscopy_curiosity.data.synthetic import write_synthetic_sample
+
+    paths = write_synthetic_sample(
+        args.out,
+        grid_shape=tuple(args.size),
+        image_shape=tuple(args.image_size),
+        n_bias=args.n_bias,
+        noise=args.noise,
+        seed=args.seed,
+    )
+    print(f"wrote {args.out}")
+    for name, path in paths.items():
+        print(f"    {name}: {path}")
+    return 0
+
+
+def _shape(text: str) -> tuple[int, int]:
+    """``'32'`` or ``'24x40'`` (rows x columns)."""
+    parts = text.lower().split("x")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected N or NYxNX (e.g. 32 or 24x40), got {text!r}"
+        ) from None
+    if len(values) == 1:
+        values *= 2
+    if len(values) != 2:
+        raise argparse.ArgumentTypeError(f"expected N or NYxNX, got {text!r}")
+    return values[0], values[1]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pycroscopy-curiosity`` command."""
+    parser = argparse.ArgumentParser(
+        prog="pycroscopy-curiosity",
+        description="Curiosity-driven active learning of structure-property "
+        "relations for scanning-probe microscopy.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    inspect = sub.add_parser(
+        "inspect",
+        help="list the datasets of an NSID-HDF5 file",
+        description="List the NSID datasets of FILE (HDF5 path, data type, shape, "
+        "dimensions with types and units). With data options, also show the "
+        "structure image, spectra and candidates they select.",
+    )
+    inspect.add_argument("file", metavar="FILE")
+    add_data_options(inspect)
+    inspect.set_defaults(func=cmd_inspect)
+
+    synth = sub.add_parser(
+        "synth",
+        help="write the synthetic PFM sample",
+        description="Write a seeded synthetic ferroelectric sample: a domain "
+        "image and hysteresis loops on a coarser grid, as NSID-HDF5.",
+    )
+    synth.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    synth.add_argument(
+        "--size", type=_shape, default=(32, 32), metavar="N|NYxNX",
+        help="spectral grid (default 32)",
+    )
+    synth.add_argument(
+        "--image-size", type=_shape, default=(128, 128), metavar="N|NYxNX",
+        help="structure image resolution (default 128)",
+    )
+    synth.add_argument("--n-bias", type=int, default=64, help="bias steps per loop")
+    synth.add_argument("--noise", type=float, default=0.03, help="noise std")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(func=cmd_synth)
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO
+    if verbosity > 1:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    import warnings
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="pyNSID")
+    try:
+        return args.func(args)
+    except CuriosityError as exc:
+        print(f"pycroscopy-curiosity {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
