@@ -477,8 +477,8 @@ class ExplorationData:
         image_valid = _finite_or_mask(struct.values, nonfinite, struct.label, axis=None)
         image_valid = np.ones(struct.values.shape, bool) if image_valid is None else image_valid
 
-        rows = _map_axis(grid_y, struct.y, "y", f"{label} vs {struct.label}")
         cols = _map_axis(grid_x, struct.x, "x", f"{label} vs {struct.label}")
+        rows = _map_axis(grid_y, struct.y, "y", f"{label} vs {struct.label}")
         grid_to_pixel = np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1)
 
         spectra_norm = Normalization.fit(spectra[valid], spectra_normalization)

@@ -239,13 +239,24 @@ def read_dataset(path: str | os.PathLike, dataset_path: str):
             dataset = read_h5py_dataset(dset)
             title = _text(dset.attrs.get("main_data_name"), key)
             if dataset.dtype != dset.dtype:
-                point_cloud = getattr(dataset, "point_cloud", None)
-                dataset = dataset.astype(dset.dtype)
-                if point_cloud is not None:
-                    dataset.point_cloud = point_cloud
+                dataset = _astype(dataset, dset.dtype)
         dataset.title = title
         log.debug("read %s from %s: shape %s", key, path, dataset.shape)
         return dataset
+
+
+#: Attributes that sidpy's ``astype`` does not carry over to its result.
+_KEPT_ATTRIBUTES = ("metadata", "original_metadata", "provenance", "point_cloud")
+
+
+def _astype(dataset, dtype):
+    """``dataset.astype(dtype)`` keeping metadata, provenance and points."""
+    converted = dataset.astype(dtype)
+    for name in _KEPT_ATTRIBUTES:
+        value = getattr(dataset, name, None)
+        if value is not None:
+            setattr(converted, name, value)
+    return converted
 
 
 def write_nsid_file(
