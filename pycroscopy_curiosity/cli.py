@@ -108,23 +108,19 @@ def _has_data_choice(args: argparse.Namespace) -> bool:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    """List the datasets of a file; with data options, what they would give."""
+    """List the datasets of a file; with data options, what they select."""
     from pycroscopy_curiosity.data.nsid import list_datasets
 
     infos = list_datasets(args.file)
     print(f"{args.file}: {len(infos)} NSID dataset(s)")
     for info in infos:
         print(info.describe())
-    spectral = [i for i in infos if i.data_type == "SPECTRAL_IMAGE"]
-    if not spectral and not _has_data_choice(args):
-        return 0
-    if len(spectral) > 1 and args.dataset is None:
-        print("\nseveral spectral images: choose one with --dataset to see more")
+    if not _has_data_choice(args):
         return 0
     data = data_from_args(args)
-    candidates = data.candidates(args.patch, args.border)
     print("\nwith these data options:")
     print(data.summary())
+    candidates = data.candidates(args.patch, args.border)
     block = candidates.block_shape
     shape = f" ({block[0]} x {block[1]})" if block else ""
     print(
@@ -177,7 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log output (-vv: debug)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -200,11 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--out", required=True, metavar="FILE", help="file to write")
     synth.add_argument(
-        "--size", type=_shape, default=(32, 32), metavar="N|NYxNX",
+        "--size",
+        type=_shape,
+        default=(32, 32),
+        metavar="N|NYxNX",
         help="spectral grid (default 32)",
     )
     synth.add_argument(
-        "--image-size", type=_shape, default=(128, 128), metavar="N|NYxNX",
+        "--image-size",
+        type=_shape,
+        default=(128, 128),
+        metavar="N|NYxNX",
         help="structure image resolution (default 128)",
     )
     synth.add_argument("--n-bias", type=int, default=64, help="bias steps per loop")

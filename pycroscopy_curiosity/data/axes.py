@@ -57,11 +57,11 @@ class Axis:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Axis):
             return NotImplemented
-        return (
-            (self.name, self.quantity, self.units)
-            == (other.name, other.quantity, other.units)
-            and np.array_equal(self.values, other.values)
-        )
+        return (self.name, self.quantity, self.units) == (
+            other.name,
+            other.quantity,
+            other.units,
+        ) and np.array_equal(self.values, other.values)
 
 
 def _dim_type(dim) -> str:
@@ -136,8 +136,7 @@ def spatial_layout(dataset, n_spatial: int, label: str) -> tuple[int, int, list[
             else "two spatial and one spectral dimension"
         )
         raise DataError(
-            f"{label} is {ndim}-D (shape {tuple(dataset.shape)}); {kind} needs "
-            f"{need}"
+            f"{label} is {ndim}-D (shape {tuple(dataset.shape)}); {kind} needs {need}"
         )
     types = [_dim_type(dataset._axes[i]) for i in range(ndim)]
     spatial = [i for i, t in enumerate(types) if t == "SPATIAL"]

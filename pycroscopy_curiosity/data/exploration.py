@@ -261,7 +261,9 @@ def _finite_or_mask(
             f"{first}; pass nonfinite='mask' (--nonfinite mask) to leave those "
             "points out"
         )
-    log.warning("%s: %d non-finite position(s) masked, first at %s", what, len(where), first)
+    log.warning(
+        "%s: %d non-finite position(s) masked, first at %s", what, len(where), first
+    )
     return ~bad
 
 
@@ -384,7 +386,10 @@ class ExplorationData:
         """Physical ``(y, x)`` of grid positions, ``n x 2``, in grid units."""
         grid_index = np.asarray(grid_index).reshape(-1, 2)
         return np.stack(
-            [self.grid_y.values[grid_index[:, 0]], self.grid_x.values[grid_index[:, 1]]],
+            [
+                self.grid_y.values[grid_index[:, 0]],
+                self.grid_x.values[grid_index[:, 1]],
+            ],
             axis=1,
         )
 
@@ -455,7 +460,9 @@ class ExplorationData:
         raw = np.asarray(spectral, dtype=np.float32).transpose(iy, ix, ispec)
         raw = np.ascontiguousarray(raw)
         full_axis = dimension_axis(spectral, ispec)
-        spec_idx = _range_indices(parse_range(spectral_range), raw.shape[2], "spectral range")
+        spec_idx = _range_indices(
+            parse_range(spectral_range), raw.shape[2], "spectral range"
+        )
         grid_y, grid_x = dimension_axis(spectral, iy), dimension_axis(spectral, ix)
 
         struct, image_source = cls._structure(
@@ -475,7 +482,9 @@ class ExplorationData:
         valid = _finite_or_mask(spectra, nonfinite, label, axis=(2,))
         valid = np.ones(spectra.shape[:2], bool) if valid is None else valid
         image_valid = _finite_or_mask(struct.values, nonfinite, struct.label, axis=None)
-        image_valid = np.ones(struct.values.shape, bool) if image_valid is None else image_valid
+        image_valid = (
+            np.ones(struct.values.shape, bool) if image_valid is None else image_valid
+        )
 
         cols = _map_axis(grid_x, struct.x, "x", f"{label} vs {struct.label}")
         rows = _map_axis(grid_y, struct.y, "y", f"{label} vs {struct.label}")

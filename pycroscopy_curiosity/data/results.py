@@ -71,7 +71,9 @@ def _dimension(axis: Axis, dimension_type: str):
     )
 
 
-def _base(values: np.ndarray, name: str, datatype: str, quantity: str, units: str, **kw):
+def _base(
+    values: np.ndarray, name: str, datatype: str, quantity: str, units: str, **kw
+):
     import sidpy
 
     return sidpy.Dataset.from_array(
@@ -133,7 +135,9 @@ def spectra_dataset(
     values = np.asarray(values)
     expected = (*data.grid_shape, data.n_spec)
     if values.shape != expected:
-        raise DataError(f"spectra {name!r} have shape {values.shape}; expected {expected}")
+        raise DataError(
+            f"spectra {name!r} have shape {values.shape}; expected {expected}"
+        )
     if normalized:
         values = data.physical_spectra(values)
     values = np.ascontiguousarray(values.transpose(1, 0, 2), dtype=np.float32)
@@ -203,13 +207,22 @@ def measurements_dataset(
         coordinates=yx[:, ::-1].copy(),
     )
     ds.set_dimension(
-        0, sidpy.Dimension(np.arange(n), "point", "measurement order", "index", "POINT_CLOUD")
+        0,
+        sidpy.Dimension(
+            np.arange(n), "point", "measurement order", "index", "POINT_CLOUD"
+        ),
     )
     ds.set_dimension(1, _dimension(data.spectral_axis, "SPECTRAL"))
-    points = {"order": list(range(n)), "grid_iy": grid_index[:, 0], "grid_ix": grid_index[:, 1]}
+    points = {
+        "order": list(range(n)),
+        "grid_iy": grid_index[:, 0],
+        "grid_ix": grid_index[:, 1],
+    }
     for key, column in (extra or {}).items():
         if len(column) != n:
-            raise DataError(f"extra column {key!r} has {len(column)} values for {n} points")
+            raise DataError(
+                f"extra column {key!r} has {len(column)} values for {n} points"
+            )
         points[key] = column
     ds.metadata = {"points": _native(points)}
     return ds
@@ -317,7 +330,9 @@ def read_results(path: str | os.PathLike, group: str | None = None) -> Results:
     with open_nsid(path) as handle:
         groups = sorted(k for k in handle if k.startswith(RESULTS_GROUP + "_"))
         if not groups:
-            raise DataFileError(f"{path!r} holds no results group ({RESULTS_GROUP}_NNN)")
+            raise DataFileError(
+                f"{path!r} holds no results group ({RESULTS_GROUP}_NNN)"
+            )
         group = group or groups[-1]
         if group not in handle:
             raise DataError(f"{path!r} has no results group {group!r}; it has {groups}")

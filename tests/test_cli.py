@@ -1,0 +1,87 @@
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from pycroscopy_curiosity.cli import build_parser, main
+
+
+def test_synth_then_inspect(tmp_path, capsys):
+    out = tmp_path / "sample.h5"
+    assert main(["synth", "--out", str(out), "--size", "12x16", "--image-size", "48x64", "--seed", "5"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2 NSID dataset(s)" in text
+    assert "IMAGE" in text and "SPECTRAL_IMAGE" in text
+    assert "bias (SPECTRAL" in text and "[V]" in text
+    with h5py.File(out, "r") as f:
+        image_path = [p for p in _mains(f) if p.endswith("structure")][0]
+    assert main(["inspect", str(out), "--image-dataset", image_path, "--patch", "8"]) == 0
+    text = capsys.readouterr().out
+    assert "structure image: 48 x 64" in text and "spectra: 12 x 16 grid" in text
+    assert "candidates:" in text
+
+
+def _mains(f):
+    found = []
+    f.visititems(lambda n, o: found.append("/" + n) if isinstance(o, h5py.Dataset) and "data_type" in o.attrs else None)
+    return found
+
+
+def test_inspect_with_spectral_options(tmp_path, capsys):
+    out = tmp_path / "s.h5"
+    main(["synth", "--out", str(out), "--size", "20", "--image-size", "40"])
+    capsys.readouterr()
+    assert main(["inspect", str(out), "--image-index", "5", "--spectral-range", "32:64", "--patch", "9"]) == 0
+    text = capsys.readouterr().out
+    assert "32 points along bias" in text
+    assert "candidates: 144 (12 x 12) with 9 x 9 patches, border valid" in text
+
+
+@pytest.mark.realdata
+def test_inspect_real_pfm_scan(pto_images, capsys):
+    assert main(["inspect", str(pto_images)]) == 0
+    text = capsys.readouterr().out
+    for quantity, units in [("HeightRetrace", "m"), ("AmplitudeRetrace", "m"),
+                            ("DeflectionRetrace", "m"), ("PhaseRetrace", "deg")]:
+        assert f"{quantity} [{units}]" in text
+
+
+@pytest.mark.realdata
+def test_inspect_real_loops_as_published(pto_loops, capsys):
+    assert main(["inspect", str(pto_loops), "--image-index", "25", "--spectral-range", "49:99", "--patch", "9"]) == 0
+    assert "candidates: 1681 (41 x 41) with 9 x 9 patches" in capsys.readouterr().out
+
+
+def test_errors_are_reported_without_traceback(tmp_path, capsys):
+    fake = tmp_path / "fake.h5"
+    fake.write_text("not hdf5")
+    assert main(["inspect", str(fake)]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "is not an HDF5 file" in err and "Traceback" not in err
+    assert main(["inspect", str(tmp_path / "missing.h5")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_bad_size_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["synth", "--out", "x.h5", "--size", "big"])
+    assert "expected N or NYxNX" in capsys.readouterr().err
+
+
+def test_console_script_help_is_fast_and_light():
+    code = "import sys, pycroscopy_curiosity.cli; print('torch' in sys.modules, 'sidpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_synth_is_deterministic(tmp_path):
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    for p in (a, b):
+        main(["synth", "--out", str(p), "--size", "8", "--image-size", "16", "--seed", "2"])
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        for path in _mains(fa):
+            np.testing.assert_array_equal(fa[path][()], fb[path][()])
