@@ -59,7 +59,9 @@ def make_spectral(
     first, second = (dx, dy) if order == "xy" else (dy, dx)
     ds.set_dimension(0, first)
     ds.set_dimension(1, second)
-    ds.set_dimension(2, sidpy.Dimension(np.linspace(-1, 1, n), "bias", "DC bias", "V", "SPECTRAL"))
+    ds.set_dimension(
+        2, sidpy.Dimension(np.linspace(-1, 1, n), "bias", "DC bias", "V", "SPECTRAL")
+    )
     return ds
 
 

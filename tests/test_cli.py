@@ -10,7 +10,22 @@ from pycroscopy_curiosity.cli import build_parser, main
 
 def test_synth_then_inspect(tmp_path, capsys):
     out = tmp_path / "sample.h5"
-    assert main(["synth", "--out", str(out), "--size", "12x16", "--image-size", "48x64", "--seed", "5"]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                "--out",
+                str(out),
+                "--size",
+                "12x16",
+                "--image-size",
+                "48x64",
+                "--seed",
+                "5",
+            ]
+        )
+        == 0
+    )
     assert "wrote" in capsys.readouterr().out
     assert main(["inspect", str(out)]) == 0
     text = capsys.readouterr().out
@@ -19,7 +34,9 @@ def test_synth_then_inspect(tmp_path, capsys):
     assert "bias (SPECTRAL" in text and "[V]" in text
     with h5py.File(out, "r") as f:
         image_path = [p for p in _mains(f) if p.endswith("structure")][0]
-    assert main(["inspect", str(out), "--image-dataset", image_path, "--patch", "8"]) == 0
+    assert (
+        main(["inspect", str(out), "--image-dataset", image_path, "--patch", "8"]) == 0
+    )
     text = capsys.readouterr().out
     assert "structure image: 48 x 64" in text and "spectra: 12 x 16 grid" in text
     assert "candidates:" in text
@@ -27,7 +44,13 @@ def test_synth_then_inspect(tmp_path, capsys):
 
 def _mains(f):
     found = []
-    f.visititems(lambda n, o: found.append("/" + n) if isinstance(o, h5py.Dataset) and "data_type" in o.attrs else None)
+    f.visititems(
+        lambda n, o: (
+            found.append("/" + n)
+            if isinstance(o, h5py.Dataset) and "data_type" in o.attrs
+            else None
+        )
+    )
     return found
 
 
@@ -35,7 +58,21 @@ def test_inspect_with_spectral_options(tmp_path, capsys):
     out = tmp_path / "s.h5"
     main(["synth", "--out", str(out), "--size", "20", "--image-size", "40"])
     capsys.readouterr()
-    assert main(["inspect", str(out), "--image-index", "5", "--spectral-range", "32:64", "--patch", "9"]) == 0
+    assert (
+        main(
+            [
+                "inspect",
+                str(out),
+                "--image-index",
+                "5",
+                "--spectral-range",
+                "32:64",
+                "--patch",
+                "9",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "32 points along bias" in text
     assert "candidates: 144 (12 x 12) with 9 x 9 patches, border valid" in text
@@ -45,14 +82,32 @@ def test_inspect_with_spectral_options(tmp_path, capsys):
 def test_inspect_real_pfm_scan(pto_images, capsys):
     assert main(["inspect", str(pto_images)]) == 0
     text = capsys.readouterr().out
-    for quantity, units in [("HeightRetrace", "m"), ("AmplitudeRetrace", "m"),
-                            ("DeflectionRetrace", "m"), ("PhaseRetrace", "deg")]:
+    for quantity, units in [
+        ("HeightRetrace", "m"),
+        ("AmplitudeRetrace", "m"),
+        ("DeflectionRetrace", "m"),
+        ("PhaseRetrace", "deg"),
+    ]:
         assert f"{quantity} [{units}]" in text
 
 
 @pytest.mark.realdata
 def test_inspect_real_loops_as_published(pto_loops, capsys):
-    assert main(["inspect", str(pto_loops), "--image-index", "25", "--spectral-range", "49:99", "--patch", "9"]) == 0
+    assert (
+        main(
+            [
+                "inspect",
+                str(pto_loops),
+                "--image-index",
+                "25",
+                "--spectral-range",
+                "49:99",
+                "--patch",
+                "9",
+            ]
+        )
+        == 0
+    )
     assert "candidates: 1681 (41 x 41) with 9 x 9 patches" in capsys.readouterr().out
 
 
@@ -74,14 +129,28 @@ def test_bad_size_is_an_argument_error(capsys):
 
 def test_console_script_help_is_fast_and_light():
     code = "import sys, pycroscopy_curiosity.cli; print('torch' in sys.modules, 'sidpy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["False", "False"]
 
 
 def test_synth_is_deterministic(tmp_path):
     a, b = tmp_path / "a.h5", tmp_path / "b.h5"
     for p in (a, b):
-        main(["synth", "--out", str(p), "--size", "8", "--image-size", "16", "--seed", "2"])
+        main(
+            [
+                "synth",
+                "--out",
+                str(p),
+                "--size",
+                "8",
+                "--image-size",
+                "16",
+                "--seed",
+                "2",
+            ]
+        )
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         for path in _mains(fa):
             np.testing.assert_array_equal(fa[path][()], fb[path][()])

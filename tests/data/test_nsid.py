@@ -24,7 +24,9 @@ def test_plain_hdf5_is_not_nsid(tmp_path):
     plain = tmp_path / "plain.h5"
     with h5py.File(plain, "w") as f:
         f["data"] = np.zeros((4, 4))
-    with pytest.raises(DataFileError, match=r"plain\.h5' is an HDF5 file but holds no NSID"):
+    with pytest.raises(
+        DataFileError, match=r"plain\.h5' is an HDF5 file but holds no NSID"
+    ):
         list_datasets(plain)
 
 
@@ -38,7 +40,11 @@ def test_listing_and_reading_round_trip(tmp_path, rng):
     loops = infos[paths["loops"]]
     assert loops.data_type == "SPECTRAL_IMAGE" and loops.shape == (6, 5, 7)
     assert [d.name for d in loops.dimensions] == ["x", "y", "bias"]
-    assert [d.dimension_type for d in loops.dimensions] == ["SPATIAL", "SPATIAL", "SPECTRAL"]
+    assert [d.dimension_type for d in loops.dimensions] == [
+        "SPATIAL",
+        "SPATIAL",
+        "SPECTRAL",
+    ]
     assert [d.units for d in loops.dimensions] == ["m", "m", "V"]
     assert loops.quantity == "Piezoresponse" and loops.title == "loops"
     assert "SPECTRAL_IMAGE  6 x 5 x 7" in loops.describe()
@@ -50,7 +56,10 @@ def test_listing_and_reading_round_trip(tmp_path, rng):
 def test_wrong_dataset_path_lists_what_is_there(tmp_path, rng):
     path = tmp_path / "one.h5"
     write_nsid_file(path, {"loops": make_spectral(rng.normal(size=(3, 3, 4)))})
-    with pytest.raises(DataError, match=r"no NSID main dataset at '/nowhere' in .*one\.h5'; the file holds: /Measurement_000/Channel_000/loops/loops"):
+    with pytest.raises(
+        DataError,
+        match=r"no NSID main dataset at '/nowhere' in .*one\.h5'; the file holds: /Measurement_000/Channel_000/loops/loops",
+    ):
         read_dataset(path, "/nowhere")
 
 
@@ -68,7 +77,10 @@ def test_file_is_opened_read_only(tmp_path, rng):
 @pytest.mark.realdata
 def test_real_pto_loops_listing(pto_loops):
     (info,) = list_datasets(pto_loops)
-    assert info.path == "/Measurement_000/Channel_000/polarization_loops/polarization_loops"
+    assert (
+        info.path
+        == "/Measurement_000/Channel_000/polarization_loops/polarization_loops"
+    )
     assert info.data_type == "SPECTRAL_IMAGE" and info.shape == (49, 49, 99)
     assert [d.name for d in info.dimensions] == ["x", "y", "step"]
 

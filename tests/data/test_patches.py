@@ -13,6 +13,7 @@ def naive_patch(image, r, c, p, border):
     rows = np.arange(r - half, r - half + p)
     cols = np.arange(c - half, c - half + p)
     if border == "reflect":
+
         def refl(i, n):
             i = np.abs(i)
             return np.where(i >= n, 2 * (n - 1) - i, i)
@@ -51,7 +52,9 @@ def test_reflect_patches_match_reference_everywhere(h, w, p, seed):
     pixels = np.stack([r.integers(0, h, 20), r.integers(0, w, 20)], 1)
     patches = extract_patches(image, pixels, p, "reflect")
     for k, (i, j) in enumerate(pixels):
-        np.testing.assert_array_equal(patches[k], naive_patch(image, i, j, p, "reflect"))
+        np.testing.assert_array_equal(
+            patches[k], naive_patch(image, i, j, p, "reflect")
+        )
 
 
 def test_patch_centre_convention():
@@ -64,7 +67,9 @@ def test_patch_centre_convention():
 
 def test_valid_counts_as_published():
     fits = patch_fits(
-        np.stack(np.meshgrid(np.arange(49), np.arange(49), indexing="ij"), -1).reshape(-1, 2),
+        np.stack(np.meshgrid(np.arange(49), np.arange(49), indexing="ij"), -1).reshape(
+            -1, 2
+        ),
         (49, 49),
         9,
     )
@@ -72,7 +77,9 @@ def test_valid_counts_as_published():
 
 
 def test_patch_larger_than_image():
-    with pytest.raises(DataError, match=r"patch size 12 is larger than the structure image \(10 x 11"):
+    with pytest.raises(
+        DataError, match=r"patch size 12 is larger than the structure image \(10 x 11"
+    ):
         extract_patches(np.zeros((10, 11)), [[5, 5]], 12)
 
 
@@ -90,7 +97,9 @@ def test_valid_patch_crossing_border_and_bad_arguments():
 def _grid(image, patch=5, step=4):
     rows = np.arange(2, image.shape[0] - 2, step)
     cols = np.arange(2, image.shape[1] - 2, step)
-    gi = np.stack(np.meshgrid(np.arange(len(rows)), np.arange(len(cols)), indexing="ij"), -1).reshape(-1, 2)
+    gi = np.stack(
+        np.meshgrid(np.arange(len(rows)), np.arange(len(cols)), indexing="ij"), -1
+    ).reshape(-1, 2)
     px = np.stack(np.meshgrid(rows, cols, indexing="ij"), -1).reshape(-1, 2)
     return CandidateGrid(image, patch, "valid", (len(rows), len(cols)), gi, px)
 
@@ -121,7 +130,9 @@ def test_to_grid_and_back(rng):
 def test_large_image_batches_without_materialising_all():
     image = np.zeros((2048, 2048), np.float32)
     rows = np.linspace(8, 2039, 256).astype(int)
-    gi = np.stack(np.meshgrid(np.arange(256), np.arange(256), indexing="ij"), -1).reshape(-1, 2)
+    gi = np.stack(
+        np.meshgrid(np.arange(256), np.arange(256), indexing="ij"), -1
+    ).reshape(-1, 2)
     px = np.stack(np.meshgrid(rows, rows, indexing="ij"), -1).reshape(-1, 2)
     grid = CandidateGrid(image, 16, "valid", (256, 256), gi, px)
     assert len(grid) == 65536

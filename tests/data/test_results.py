@@ -29,10 +29,19 @@ def _results(data, rng):
     picked = cands.grid_index[[4, 0, 17]]
     measured = data.spectra[picked[:, 0], picked[:, 1]]
     return {
-        "predicted_error": map_dataset(data, error, name="predicted_error", quantity="predicted L1 error", units="a.u."),
+        "predicted_error": map_dataset(
+            data,
+            error,
+            name="predicted_error",
+            quantity="predicted L1 error",
+            units="a.u.",
+        ),
         "predicted_spectra": spectra_dataset(data, data.spectra * 0.5),
         "measured": measurements_dataset(
-            data, picked, measured, extra={"chooser": ["model", "operator", "model"], "time": [0.5, 1.5, 2.5]}
+            data,
+            picked,
+            measured,
+            extra={"chooser": ["model", "operator", "model"], "time": [0.5, 1.5, 2.5]},
         ),
     }
 
@@ -40,7 +49,14 @@ def _results(data, rng):
 def test_results_round_trip(tmp_path, data, rng):
     path = tmp_path / "results.h5"
     results = _results(data, rng)
-    params = {"workflow": "ensemble", "beta": 1.0, "lam": 0.1, "seed": 7, "init": None, "sizes": [16, 3]}
+    params = {
+        "workflow": "ensemble",
+        "beta": 1.0,
+        "lam": 0.1,
+        "seed": 7,
+        "init": None,
+        "sizes": [16, 3],
+    }
     paths = write_results(path, results, parameters=params, data=data)
     assert set(paths) == set(results)
     back = read_results(path)
@@ -57,17 +73,25 @@ def test_results_round_trip(tmp_path, data, rng):
         assert prov["version"] == __version__ and prov["parameters"] == params
         assert prov["source"]["file"] == "loops.h5"
     points = back["measured"].metadata["points"]
-    assert points["chooser"] == ["model", "operator", "model"] and points["order"] == [0, 1, 2]
+    assert points["chooser"] == ["model", "operator", "model"] and points["order"] == [
+        0,
+        1,
+        2,
+    ]
     first = np.array([[points["grid_iy"][0], points["grid_ix"][0]]])
     expected_xy = data.grid_coordinates(first)[0, ::-1]
-    np.testing.assert_allclose(back["measured"].point_cloud["coordinates"][0], expected_xy)
+    np.testing.assert_allclose(
+        back["measured"].point_cloud["coordinates"][0], expected_xy
+    )
 
 
 def test_results_are_physical_and_oriented_as_nsid(data, rng):
     results = _results(data, rng)
     spectra = np.asarray(results["predicted_spectra"])
     assert spectra.shape == (11, 9, 6)  # axis 0 = x
-    np.testing.assert_allclose(spectra.transpose(1, 0, 2), data.physical_spectra(data.spectra * 0.5), rtol=1e-5)
+    np.testing.assert_allclose(
+        spectra.transpose(1, 0, 2), data.physical_spectra(data.spectra * 0.5), rtol=1e-5
+    )
     assert results["predicted_error"].shape == (11, 9)
 
 
@@ -84,7 +108,9 @@ def test_results_appended_to_an_existing_file(tmp_path, data, rng):
 
 
 def test_result_shape_errors(tmp_path, data):
-    with pytest.raises(DataError, match=r"map 'm' has shape \(3, 3\); the spectral grid is \(9, 11\)"):
+    with pytest.raises(
+        DataError, match=r"map 'm' has shape \(3, 3\); the spectral grid is \(9, 11\)"
+    ):
         map_dataset(data, np.zeros((3, 3)), name="m", quantity="q")
     with pytest.raises(DataError, match=r"expected \(2, 6\) for 2 points"):
         measurements_dataset(data, np.zeros((2, 2), int), np.zeros((2, 5)))
