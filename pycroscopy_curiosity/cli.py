@@ -148,6 +148,150 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count_or_fraction(text: str) -> int | float:
+    """``'30'`` (a count) or ``'0.2'`` (a fraction of the candidates)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a count or a fraction, got {text!r}"
+        ) from None
+    if "." in text or "e" in text.lower():
+        if not 0 < value < 1:
+            raise argparse.ArgumentTypeError(f"a fraction must lie in (0, 1): {text}")
+        return value
+    return int(value)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a learning run, shared by ``run`` and ``demo``."""
+    group = parser.add_argument_group("run options")
+    group.add_argument(
+        "--workflow",
+        choices=("ensemble", "random"),
+        default="ensemble",
+        help="ensemble: Im2spec ensemble with curiosity; random: same models, "
+        "random points",
+    )
+    group.add_argument(
+        "--beta", type=float, default=1.0, help="1 curiosity, 0 exploitation"
+    )
+    group.add_argument("--lam", type=float, default=0.1, help="acquisition width")
+    group.add_argument(
+        "--budget", type=int, help="total measurements, initial ones included"
+    )
+    group.add_argument(
+        "--init",
+        type=_count_or_fraction,
+        default=0.2,
+        help="initial random points: a count or a fraction (default 0.2)",
+    )
+    group.add_argument("--batch", type=int, default=1, help="points per iteration")
+    group.add_argument(
+        "--min-spacing",
+        type=float,
+        default=0.0,
+        help="min. pixels between batch points",
+    )
+    group.add_argument(
+        "--ensemble-fraction",
+        type=float,
+        default=0.1,
+        help="share of iterations that retrain the whole ensemble",
+    )
+    group.add_argument(
+        "--channels", type=int, default=16, help="encoder channels of every Im2spec"
+    )
+    group.add_argument(
+        "--ensemble-epochs",
+        type=int,
+        default=100,
+        help="epochs of a full ensemble training",
+    )
+    group.add_argument(
+        "--update-epochs", type=int, default=10, help="epochs of a best-model update"
+    )
+    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    group.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+
+
+def _explorer_kwargs(args: argparse.Namespace) -> dict:
+    return {
+        "workflow": args.workflow,
+        "patch": args.patch,
+        "border": args.border,
+        "init": args.init,
+        "budget": args.budget,
+        "batch": args.batch,
+        "seed": args.seed,
+        "threads": args.threads,
+        "beta": args.beta,
+        "lam": args.lam,
+        "min_spacing": args.min_spacing,
+        "ensemble_fraction": args.ensemble_fraction,
+        "channels": args.channels,
+        "ensemble_epochs": args.ensemble_epochs,
+        "update_epochs": args.update_epochs,
+        "best_window": min(50, args.ensemble_epochs),
+        "device": args.device,
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Replay a pre-acquired spectral dataset, point by point, and learn."""
+    from pycroscopy_curiosity.explorer import CuriosityExplorer
+
+    data = data_from_args(args)
+    explorer = CuriosityExplorer(data, **_explorer_kwargs(args))
+    print(
+        f"{args.file}: {len(explorer.candidates)} candidates, {explorer.n_init} "
+        f"initial points, budget {explorer.budget}",
+        flush=True,
+    )
+    explorer.run(progress=not args.no_progress)
+    paths = explorer.save(args.out)
+    print(explorer.summary())
+    print(f"results: {args.out} ({', '.join(paths)})")
+    if args.figure:
+        from pycroscopy_curiosity.plotting import exploration_figure
+
+        exploration_figure(explorer, path=args.figure)
+        print(f"figure: {args.figure}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Curiosity against random sampling on the synthetic sample."""
+    from pathlib import Path
+
+    from pycroscopy_curiosity.data.exploration import load_exploration_data
+    from pycroscopy_curiosity.data.synthetic import write_synthetic_sample
+    from pycroscopy_curiosity.explorer import CuriosityExplorer
+    from pycroscopy_curiosity.plotting import exploration_figure
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = out / "synthetic_sample.h5"
+    paths = write_synthetic_sample(sample, seed=args.seed)
+    data = load_exploration_data(sample, image_dataset=paths["structure"])
+    print(f"synthetic sample: {sample}")
+    print(data.summary())
+    runs = {}
+    for workflow in ("ensemble", "random"):
+        args.workflow = workflow
+        explorer = CuriosityExplorer(data, **_explorer_kwargs(args))
+        print(f"\n{workflow}: budget {explorer.budget}", flush=True)
+        explorer.run(progress=not args.no_progress)
+        explorer.save(out / f"{workflow}.h5")
+        print(explorer.summary())
+        runs[workflow] = explorer
+    figure = out / "demo.png"
+    exploration_figure(runs["ensemble"], runs["random"], path=figure)
+    print(f"\nresults: {out / 'ensemble.h5'}, {out / 'random.h5'}; figure: {figure}")
+    return 0
+
+
 def _shape(text: str) -> tuple[int, int]:
     """``'32'`` or ``'24x40'`` (rows x columns)."""
     parts = text.lower().split("x")
@@ -217,6 +361,42 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--noise", type=float, default=0.03, help="noise std")
     synth.add_argument("--seed", type=int, default=0)
     synth.set_defaults(func=cmd_synth)
+
+    run = sub.add_parser(
+        "run",
+        help="learn from a pre-acquired NSID spectral dataset, point by point",
+        description="Replay FILE's spectra point by point as if measured, learn "
+        "the structure-property relation with curiosity-driven sampling, and "
+        "write maps, predicted spectra and the measured points to --out.",
+    )
+    run.add_argument("file", metavar="FILE")
+    add_data_options(run)
+    add_run_options(run)
+    run.add_argument("--out", required=True, metavar="RESULTS.h5")
+    run.add_argument("--figure", metavar="PNG", help="also save a summary figure")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo",
+        help="curiosity vs random sampling on the synthetic sample",
+        description="Write the synthetic sample, run the ensemble workflow and "
+        "random sampling on it, and save both results and a figure in --out.",
+    )
+    demo.add_argument("--out", default="demo_out", metavar="DIR")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_run_options(demo)
+    # lighter than the published settings, to finish in a few minutes on a laptop
+    demo.set_defaults(
+        func=cmd_demo,
+        patch=16,
+        border="valid",
+        init=40,
+        budget=120,
+        batch=4,
+        channels=8,
+        ensemble_epochs=60,
+    )
     return parser
 
 

@@ -154,3 +154,107 @@ def test_synth_is_deterministic(tmp_path):
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         for path in _mains(fa):
             np.testing.assert_array_equal(fa[path][()], fb[path][()])
+
+
+LIGHT = [
+    "--channels",
+    "4",
+    "--ensemble-epochs",
+    "3",
+    "--update-epochs",
+    "1",
+    "--no-progress",
+]
+
+
+def test_run_writes_results_and_figure(tmp_path, capsys):
+    sample = tmp_path / "s.h5"
+    main(
+        [
+            "synth",
+            "--out",
+            str(sample),
+            "--size",
+            "12",
+            "--image-size",
+            "48",
+            "--n-bias",
+            "16",
+        ]
+    )
+    with h5py.File(sample, "r") as f:
+        image = [p for p in _mains(f) if p.endswith("structure")][0]
+    out, fig = tmp_path / "r.h5", tmp_path / "r.png"
+    args = [
+        "run",
+        str(sample),
+        "--image-dataset",
+        image,
+        "--patch",
+        "8",
+        "--init",
+        "10",
+        "--budget",
+        "14",
+        "--batch",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--figure",
+        str(fig),
+    ]
+    assert main(args + LIGHT) == 0
+    text = capsys.readouterr().out
+    assert "ensemble: 14 of" in text and "per-pixel MSE summed" in text
+    from pycroscopy_curiosity.data.results import read_results
+
+    res = read_results(out)
+    assert res["measured"].shape == (14, 16) and res.parameters["seed"] == 1
+    assert fig.stat().st_size > 10_000
+
+
+def test_demo_runs_both_workflows(tmp_path, capsys):
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--budget", "44", "--init", "40", "--batch", "4"]
+    assert main(args + LIGHT) == 0
+    text = capsys.readouterr().out
+    assert "ensemble: 44 of 784" in text and "random: 44 of 784" in text
+    for name in ("synthetic_sample.h5", "ensemble.h5", "random.h5", "demo.png"):
+        assert (out / name).exists()
+
+
+def test_run_option_errors(tmp_path, capsys):
+    sample = tmp_path / "s.h5"
+    main(
+        [
+            "synth",
+            "--out",
+            str(sample),
+            "--size",
+            "12",
+            "--image-size",
+            "48",
+            "--n-bias",
+            "16",
+        ]
+    )
+    capsys.readouterr()
+    bad = [
+        "run",
+        str(sample),
+        "--image-index",
+        "0",
+        "--patch",
+        "4",
+        "--beta",
+        "2",
+        "--out",
+        str(tmp_path / "x.h5"),
+    ]
+    assert main(bad + LIGHT) == 2
+    assert "beta must lie in [0, 1], got 2.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "f.h5", "--out", "x.h5", "--init", "1.5"])
+    assert "a fraction must lie in (0, 1)" in capsys.readouterr().err
