@@ -380,9 +380,7 @@ class CuriosityExplorer:
                     data, maps[name], name=name, quantity=quantity, units=unit
                 )
         if "predicted_spectra" in maps:
-            out["predicted_spectra"] = spectra_dataset(
-                data, np.nan_to_num(maps["predicted_spectra"])
-            )
+            out["predicted_spectra"] = spectra_dataset(data, maps["predicted_spectra"])
         grid_index, spectra = self.measured_points()
         n = len(grid_index)
         out["measured"] = measurements_dataset(

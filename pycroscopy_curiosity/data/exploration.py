@@ -14,11 +14,16 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from pycroscopy_curiosity.data.axes import (
-    Axis,
-    convert_length,
-    dimension_axis,
-    spatial_layout,
+from pycroscopy_curiosity.data.axes import Axis, dimension_axis, spatial_layout
+from pycroscopy_curiosity.data.image import (
+    StructureImage,
+    grid_axis_to_pixels,
+    load_structure_image,
+)
+from pycroscopy_curiosity.data.normalization import (
+    Normalization,
+    parse_range,
+    range_indices,
 )
 from pycroscopy_curiosity.data.nsid import list_datasets, read_dataset
 from pycroscopy_curiosity.data.patches import (
@@ -41,98 +46,8 @@ __all__ = [
     "parse_range",
 ]
 
-NORMALIZATIONS = ("standard", "minmax", "none")
 REDUCTIONS = ("mean", "median", "std", "min", "max", "ptp")
 NONFINITE = ("raise", "mask")
-
-
-def parse_range(text: str | tuple[int, int] | slice | None) -> slice | None:
-    """Parse ``'A:B'`` (Python slice semantics, B excluded) into a slice.
-
-    ``'49:99'`` selects indices 49 to 98; either end may be left out.
-    """
-    if text is None or isinstance(text, slice):
-        return text
-    if isinstance(text, tuple):
-        return slice(*text)
-    parts = str(text).split(":")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        start, stop = (int(p) if p.strip() else None for p in parts)
-    except ValueError:
-        raise ParameterError(
-            f"a range must look like 'A:B' with integers (B excluded), got {text!r}"
-        ) from None
-    return slice(start, stop)
-
-
-def _range_indices(rng: slice | None, length: int, what: str) -> np.ndarray:
-    if rng is None:
-        return np.arange(length)
-    if rng.step not in (None, 1):
-        raise ParameterError(f"{what} must be contiguous, got step {rng.step}")
-    for end in (rng.start, rng.stop):
-        if end is not None and not -length <= end <= length:
-            raise DataError(
-                f"{what} {rng.start}:{rng.stop} lies outside the spectral axis "
-                f"of length {length}"
-            )
-    idx = np.arange(length)[rng]
-    if idx.size == 0:
-        raise DataError(
-            f"{what} {rng.start}:{rng.stop} selects no point of the spectral "
-            f"axis of length {length}"
-        )
-    return idx
-
-
-@dataclass(frozen=True)
-class Normalization:
-    """An affine normalisation ``normalised = (value - offset) / scale``.
-
-    Attributes
-    ----------
-    method : {'standard', 'minmax', 'none'}
-        ``'standard'``: zero mean and unit standard deviation; ``'minmax'``:
-        the range mapped to [0, 1]; ``'none'``: values unchanged.
-    offset, scale : float
-        The constants applied.
-    """
-
-    method: str
-    offset: float = 0.0
-    scale: float = 1.0
-
-    @classmethod
-    def fit(cls, values: np.ndarray, method: str) -> Normalization:
-        """Fit to the finite entries of ``values``."""
-        if method not in NORMALIZATIONS:
-            raise ParameterError(
-                f"normalisation must be one of {', '.join(NORMALIZATIONS)}; "
-                f"got {method!r}"
-            )
-        finite = np.asarray(values, dtype=np.float64)
-        finite = finite[np.isfinite(finite)]
-        if method == "none" or finite.size == 0:
-            return cls("none")
-        if method == "standard":
-            offset, scale = float(finite.mean()), float(finite.std())
-        else:
-            offset, scale = float(finite.min()), float(np.ptp(finite))
-        return cls(method, offset, scale if scale > 0 else 1.0)
-
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        """Normalise physical values (float32 result)."""
-        return ((np.asarray(values) - self.offset) / self.scale).astype(np.float32)
-
-    def invert(self, values: np.ndarray) -> np.ndarray:
-        """Return normalised values in physical units."""
-        return np.asarray(values) * self.scale + self.offset
-
-    def invert_difference(self, values: np.ndarray) -> np.ndarray:
-        """Return normalised differences (errors) in physical units."""
-        return np.asarray(values) * self.scale
 
 
 @dataclass(frozen=True)
@@ -155,93 +70,6 @@ class DataSource:
             elif value is not None:
                 out[key] = value
         return out
-
-
-@dataclass(frozen=True, eq=False)
-class StructureImage:
-    """A 2-D structure image in numpy order with its physical axes.
-
-    Attributes
-    ----------
-    values : numpy.ndarray
-        ``H x W`` float32, rows along ``y``.
-    y, x : Axis
-        Physical coordinates of the rows and the columns.
-    quantity, units : str
-        What the image shows.
-    label : str
-        File and dataset path (or title) for messages and provenance.
-    """
-
-    values: np.ndarray
-    y: Axis
-    x: Axis
-    quantity: str
-    units: str
-    label: str
-    file: str | None = None
-    path: str | None = None
-
-    @classmethod
-    def from_sidpy(
-        cls,
-        dataset,
-        *,
-        label: str | None = None,
-        file: str | None = None,
-        path: str | None = None,
-    ) -> StructureImage:
-        """Build from a 2-D sidpy Dataset (IMAGE), whatever its axis order."""
-        label = label or f"image {dataset.title!r}"
-        iy, ix, _ = spatial_layout(dataset, 2, label)
-        values = np.asarray(dataset, dtype=np.float32)
-        values = np.ascontiguousarray(values.transpose(iy, ix))
-        return cls(
-            values=values,
-            y=dimension_axis(dataset, iy),
-            x=dimension_axis(dataset, ix),
-            quantity=str(dataset.quantity or ""),
-            units=str(dataset.units or ""),
-            label=label,
-            file=file,
-            path=path,
-        )
-
-
-def load_structure_image(path: str | os.PathLike, dataset: str) -> StructureImage:
-    """Read an IMAGE dataset of an NSID file as a :class:`StructureImage`."""
-    sid = read_dataset(path, dataset)
-    return StructureImage.from_sidpy(
-        sid, label=f"{dataset!r} in {str(path)!r}", file=str(path), path=dataset
-    )
-
-
-def _nearest(axis_values: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Index of the nearest axis value for each target (vectorised)."""
-    return np.abs(axis_values[None, :] - targets[:, None]).argmin(axis=1)
-
-
-def _map_axis(grid: Axis, image: Axis, what: str, labels: str) -> np.ndarray:
-    """Image pixel index of each grid coordinate along one axis."""
-    try:
-        coords = convert_length(grid.values, grid.units, image.units)
-    except DataError as exc:
-        raise DataError(
-            f"cannot place the spectral grid on the structure image: the {what} "
-            f"axis of the spectra is in {grid.units!r} but that of the image is in "
-            f"{image.units!r} ({labels}); both need the same physical units"
-        ) from exc
-    values = image.values
-    step = np.abs(np.diff(values)).min() if len(values) > 1 else 0.0
-    lo, hi = values.min() - step / 2, values.max() + step / 2
-    tol = 1e-9 * max(abs(lo), abs(hi), 1e-300)
-    if coords.min() < lo - tol or coords.max() > hi + tol:
-        raise DataError(
-            f"the spectral grid's {what} axis spans {coords.min():.4g} to "
-            f"{coords.max():.4g} {image.units}, outside the structure image's "
-            f"{lo:.4g} to {hi:.4g} {image.units} ({labels})"
-        )
-    return _nearest(values, coords)
 
 
 def _finite_or_mask(
@@ -460,7 +288,7 @@ class ExplorationData:
         raw = np.asarray(spectral, dtype=np.float32).transpose(iy, ix, ispec)
         raw = np.ascontiguousarray(raw)
         full_axis = dimension_axis(spectral, ispec)
-        spec_idx = _range_indices(
+        spec_idx = range_indices(
             parse_range(spectral_range), raw.shape[2], "spectral range"
         )
         grid_y, grid_x = dimension_axis(spectral, iy), dimension_axis(spectral, ix)
@@ -486,8 +314,8 @@ class ExplorationData:
             np.ones(struct.values.shape, bool) if image_valid is None else image_valid
         )
 
-        cols = _map_axis(grid_x, struct.x, "x", f"{label} vs {struct.label}")
-        rows = _map_axis(grid_y, struct.y, "y", f"{label} vs {struct.label}")
+        cols = grid_axis_to_pixels(grid_x, struct.x, "x", f"{label} vs {struct.label}")
+        rows = grid_axis_to_pixels(grid_y, struct.y, "y", f"{label} vs {struct.label}")
         grid_to_pixel = np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1)
 
         spectra_norm = Normalization.fit(spectra[valid], spectra_normalization)
@@ -579,7 +407,7 @@ class ExplorationData:
                     f"image_reduce must be one of {', '.join(REDUCTIONS)}; "
                     f"got {image_reduce!r}"
                 )
-            idx = _range_indices(parse_range(image_range), length, "image range")
+            idx = range_indices(parse_range(image_range), length, "image range")
             values = getattr(np, image_reduce)(raw[:, :, idx], axis=2)
             how = (
                 f"{image_reduce} over spectral indices {idx[0]}:{idx[-1] + 1} "
