@@ -13,7 +13,11 @@ from pycroscopy_curiosity.errors import ParameterError
 __all__ = [
     "curiosity_cost",
     "curiosity_desirability",
+    "draw_from_best",
+    "exploration_reward",
     "minmax",
+    "scheduled_acquisition",
+    "schedule_weights",
     "select_batch",
 ]
 
@@ -125,4 +129,130 @@ def select_batch(
         chosen.append(int(index))
         if len(chosen) == k:
             break
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def exploration_reward(latent: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """``E_j = 1 / sum_i 1 / ||l_i - l_j||`` over measured points ``i``.
+
+    A candidate far (in latent space) from every measured point scores high;
+    measured points, and candidates whose latent equals a measured one,
+    score 0. Computed for all candidates at once with ``torch.cdist``.
+
+    Parameters
+    ----------
+    latent : numpy.ndarray
+        ``n x d`` latent encodings of all candidates.
+    measured : numpy.ndarray
+        ``(n,)`` bool mask, or integer indices, of the measured candidates.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` float64; all zeros when nothing is measured yet.
+    """
+    import torch
+
+    latent = np.asarray(latent, dtype=np.float64)
+    index = np.asarray(measured)
+    if index.dtype == bool:
+        index = np.flatnonzero(index)
+    reward = np.zeros(len(latent))
+    if index.size == 0:
+        return reward
+    t = torch.as_tensor(latent)
+    distance = torch.cdist(t, t[torch.as_tensor(index)]).numpy()
+    with np.errstate(divide="ignore"):
+        inverse = (1.0 / distance).sum(axis=1)
+    finite = np.isfinite(inverse) & (inverse > 0)
+    reward[finite] = 1.0 / inverse[finite]
+    reward[index] = 0.0
+    return reward
+
+
+def schedule_weights(n: int, budget: int, lam: float = 2.0) -> tuple[float, float]:
+    """Weights ``(1 - exp(-lam n / N), exp(-lam n / N))`` of error and reward.
+
+    Early on (few measurements ``n`` of the budget ``N``) exploration
+    dominates; the predicted error takes over as ``n`` grows.
+    """
+    if budget < 1:
+        raise ParameterError(f"budget must be at least 1, got {budget}")
+    if lam < 0:
+        raise ParameterError(f"lambda must be >= 0, got {lam}")
+    explore = float(np.exp(-lam * n / budget))
+    return 1.0 - explore, explore
+
+
+def _by_mean(values: np.ndarray) -> np.ndarray:
+    mean = float(np.mean(values))
+    return values / mean if mean > 0 else np.zeros_like(values)
+
+
+def scheduled_acquisition(
+    error: np.ndarray,
+    reward: np.ndarray,
+    spread: np.ndarray | None,
+    n: int,
+    budget: int,
+    lam: float = 2.0,
+    sigma: float = 0.0,
+) -> np.ndarray:
+    """``A = w_C C + w_E E + sigma U``, each term divided by its mean.
+
+    Parameters
+    ----------
+    error, reward : numpy.ndarray
+        ``(n_candidates,)`` predicted error ``C`` and exploration reward ``E``.
+    spread : numpy.ndarray or None
+        ``(n_candidates,)`` uncertainty ``U`` of the error prediction.
+    n, budget : int
+        Measured so far and the total budget ``N``.
+    lam : float
+        Speed at which exploration gives way to the predicted error.
+    sigma : float
+        Weight of the uncertainty (0 off; 2 for the MC-dropout variant).
+    """
+    w_error, w_explore = schedule_weights(n, budget, lam)
+    score = w_error * _by_mean(np.asarray(error, float)) + w_explore * _by_mean(
+        np.asarray(reward, float)
+    )
+    if sigma and spread is not None:
+        score = score + sigma * _by_mean(np.asarray(spread, float))
+    return score
+
+
+def draw_from_best(
+    scores: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    exclude: np.ndarray | None = None,
+    random_step: float = 0.1,
+    best: int = 10,
+) -> np.ndarray:
+    """Draw ``k`` distinct points: at random with probability ``random_step``,
+    otherwise uniformly among the ``best`` highest-scoring open candidates.
+
+    Each point of the batch makes its own draw, seeded by ``rng``.
+    """
+    if not 0 <= random_step <= 1:
+        raise ParameterError(f"random_step must lie in [0, 1], got {random_step}")
+    if best < 1:
+        raise ParameterError(f"best must be at least 1, got {best}")
+    scores = np.asarray(scores, dtype=np.float64)
+    taken = np.zeros(len(scores), bool) if exclude is None else np.array(exclude, bool)
+    chosen: list[int] = []
+    for _ in range(k):
+        open_ = np.flatnonzero(~taken)
+        if open_.size == 0:
+            break
+        if rng.random() < random_step:
+            pick = int(rng.choice(open_))
+        else:
+            ranked = select_batch(scores, best, exclude=taken)
+            pool = ranked if ranked.size else open_
+            pick = int(rng.choice(pool))
+        chosen.append(pick)
+        taken[pick] = True
     return np.asarray(chosen, dtype=np.int64)

@@ -37,9 +37,12 @@ __all__ = ["WORKFLOWS", "CuriosityExplorer", "StepResult", "curve_metrics"]
 
 #: Workflows the explorer runs. ``random`` trains the same surrogate as
 #: ``ensemble`` but picks the points at random: the baseline.
-WORKFLOWS = ("ensemble", "random")
+WORKFLOWS = ("ensemble", "random", "autoencoder")
 
 #: Learning-curve metrics, in physical units of the spectra (squared for MSE).
+#: Maps a strategy may expose, besides the predicted error.
+MAP_NAMES = ("error_spread", "exploration_reward", "acquisition", "predicted_spectra")
+
 CURVE_METRICS = ("mse_sum", "mse_mean", "l1_mean", "unmeasured_mse_mean", "top10_mse")
 
 
@@ -169,10 +172,6 @@ class CuriosityExplorer:
         **options,
     ) -> None:
         from pycroscopy_curiosity.models.runtime import set_threads
-        from pycroscopy_curiosity.strategies.ensemble import (
-            EnsembleOptions,
-            EnsembleStrategy,
-        )
 
         if workflow not in WORKFLOWS:
             raise ParameterError(
@@ -203,12 +202,7 @@ class CuriosityExplorer:
         self.eval_every = int(eval_every)
         self.measure = measure
         set_threads(threads)
-        if workflow == "random":
-            options.setdefault("selection", "random")
-        self.options = EnsembleOptions(**options)
-        self.strategy = EnsembleStrategy(
-            self.candidates, self.data.n_spec, self.options, seed=self.seed
-        )
+        self.options, self.strategy = self._make_strategy(workflow, options)
         self._truth = (
             self.candidates.from_grid(self.data.spectra) if measure is None else None
         )
@@ -218,6 +212,37 @@ class CuriosityExplorer:
         self._last_eval = -1
         self._iteration = 0
         self._started = time.time()
+
+    def _make_strategy(self, workflow: str, options: dict):
+        """The options object and strategy of a workflow."""
+        if workflow == "autoencoder":
+            from pycroscopy_curiosity.strategies.autoencoder import (
+                AutoencoderOptions,
+                AutoencoderStrategy,
+            )
+
+            settings = AutoencoderOptions(**{"budget": self.budget, **options})
+            strategy = AutoencoderStrategy(
+                self.candidates, self.data.n_spec, settings, seed=self.seed
+            )
+            return settings, strategy
+        from pycroscopy_curiosity.strategies.ensemble import (
+            EnsembleOptions,
+            EnsembleStrategy,
+        )
+
+        if workflow == "random":
+            options.setdefault("selection", "random")
+        settings = EnsembleOptions(**options)
+        strategy = EnsembleStrategy(
+            self.candidates, self.data.n_spec, settings, seed=self.seed
+        )
+        return settings, strategy
+
+    @property
+    def direction(self) -> str:
+        """``'im2spec'`` or, for the inverse surrogate, ``'spec2im'``."""
+        return getattr(self.options, "direction", "im2spec")
 
     @classmethod
     def from_file(cls, path, *, data_options: dict | None = None, **kwargs):
@@ -276,13 +301,22 @@ class CuriosityExplorer:
         if due == self._last_eval and not self.done:
             return None
         self._last_eval = due
-        maps = self.strategy.maps()
-        norm = self.data.spectra_norm
-        metrics = curve_metrics(
-            norm.invert(maps["predicted_spectra"]),
-            norm.invert(self._truth),
-            self.strategy.measured,
-        )
+        if self.direction == "spec2im":
+            # patches predicted from every candidate's (replayed) spectrum
+            metrics = curve_metrics(
+                self.strategy.predict_patches(self._truth).reshape(
+                    len(self._truth), -1
+                ),
+                self.candidates.patches().reshape(len(self._truth), -1),
+                self.strategy.measured,
+            )
+        else:
+            norm = self.data.spectra_norm
+            metrics = curve_metrics(
+                norm.invert(self.strategy.maps()["predicted_spectra"]),
+                norm.invert(self._truth),
+                self.strategy.measured,
+            )
         metrics["n"] = self.n_measured
         self.history.append(metrics)
         return metrics
@@ -339,21 +373,27 @@ class CuriosityExplorer:
     def maps(self) -> dict[str, np.ndarray]:
         """Current maps on the spectral grid (NaN off the candidates).
 
-        ``predicted_error`` is in the physical units of the spectra;
-        ``acquisition`` is the desirability in [0, 1]; ``measured_order`` is
-        the measurement index (NaN where not measured); ``predicted_spectra``
-        is ``ny x nx x L`` in normalised units.
+        For the ensemble workflows ``predicted_error`` is the L1 error in the
+        physical units of the spectra and ``acquisition`` the desirability in
+        [0, 1]; for the autoencoder workflow ``predicted_error`` is the
+        predicted MSE relative to the mean over measured points, with
+        ``error_spread`` (its MC-dropout spread), ``exploration_reward`` and
+        the ``acquisition`` score. ``measured_order`` is the measurement index
+        (NaN where not measured); ``predicted_spectra`` is ``ny x nx x L`` in
+        normalised units.
         """
         raw = self.strategy.maps()
         c = self.candidates
         order = np.full(len(c), np.nan, dtype=np.float32)
         order[self.strategy.order] = np.arange(self.n_measured, dtype=np.float32)
         out = {"measured_order": c.to_grid(order)}
-        if "predicted_error" in raw:
-            error = self.data.spectra_norm.invert_difference(raw["predicted_error"])
-            out["predicted_error"] = c.to_grid(error.astype(np.float32))
-            out["acquisition"] = c.to_grid(raw["acquisition"])
-            out["predicted_spectra"] = c.to_grid(raw["predicted_spectra"])
+        for name in ("predicted_error", *MAP_NAMES):
+            if name not in raw:
+                continue
+            values = raw[name]
+            if name == "predicted_error" and self.workflow != "autoencoder":
+                values = self.data.spectra_norm.invert_difference(values)
+            out[name] = c.to_grid(np.asarray(values, dtype=np.float32))
         return out
 
     def measured_points(self) -> tuple[np.ndarray, np.ndarray]:
@@ -369,9 +409,20 @@ class CuriosityExplorer:
         data = self.data
         units = data.spectra_units or "a.u."
         out = {}
+        relative = self.workflow == "autoencoder"
         meaning = {
-            "predicted_error": ("predicted L1 error of the surrogate", units),
-            "acquisition": ("acquisition desirability", "a.u."),
+            "predicted_error": (
+                "predicted relative MSE of the surrogate"
+                if relative
+                else "predicted L1 error of the surrogate",
+                "a.u." if relative else units,
+            ),
+            "error_spread": ("MC-dropout spread of the predicted error", "a.u."),
+            "exploration_reward": ("latent exploration reward", "a.u."),
+            "acquisition": (
+                "acquisition score" if relative else "acquisition desirability",
+                "a.u.",
+            ),
             "measured_order": ("measurement order", "index"),
         }
         for name, (quantity, unit) in meaning.items():
