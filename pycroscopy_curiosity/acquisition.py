@@ -16,6 +16,7 @@ __all__ = [
     "draw_from_best",
     "exploration_reward",
     "minmax",
+    "scale_by_mean",
     "scheduled_acquisition",
     "schedule_weights",
     "select_batch",
@@ -184,7 +185,9 @@ def schedule_weights(n: int, budget: int, lam: float = 2.0) -> tuple[float, floa
     return 1.0 - explore, explore
 
 
-def _by_mean(values: np.ndarray) -> np.ndarray:
+def scale_by_mean(values: np.ndarray) -> np.ndarray:
+    """Divide by the mean; an array whose mean is not positive becomes zeros."""
+    values = np.asarray(values, dtype=np.float64)
     mean = float(np.mean(values))
     return values / mean if mean > 0 else np.zeros_like(values)
 
@@ -214,11 +217,9 @@ def scheduled_acquisition(
         Weight of the uncertainty (0 off; 2 for the MC-dropout variant).
     """
     w_error, w_explore = schedule_weights(n, budget, lam)
-    score = w_error * _by_mean(np.asarray(error, float)) + w_explore * _by_mean(
-        np.asarray(reward, float)
-    )
+    score = w_error * scale_by_mean(error) + w_explore * scale_by_mean(reward)
     if sigma and spread is not None:
-        score = score + sigma * _by_mean(np.asarray(spread, float))
+        score = score + sigma * scale_by_mean(spread)
     return score
 
 

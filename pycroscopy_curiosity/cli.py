@@ -163,20 +163,30 @@ def _count_or_fraction(text: str) -> int | float:
     return int(value)
 
 
+#: The explorer's workflows (kept here so that ``--help`` imports no torch).
+WORKFLOW_CHOICES = ("ensemble", "random", "autoencoder")
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options of a learning run, shared by ``run`` and ``demo``."""
     group = parser.add_argument_group("run options")
     group.add_argument(
         "--workflow",
-        choices=("ensemble", "random"),
+        choices=WORKFLOW_CHOICES,
         default="ensemble",
         help="ensemble: Im2spec ensemble with curiosity; random: same models, "
-        "random points",
+        "random points; autoencoder: autoencoder latent, MC-dropout error "
+        "predictor and latent exploration reward",
     )
     group.add_argument(
         "--beta", type=float, default=1.0, help="1 curiosity, 0 exploitation"
     )
-    group.add_argument("--lam", type=float, default=0.1, help="acquisition width")
+    group.add_argument(
+        "--lam",
+        type=float,
+        help="ensemble: acquisition width (default 0.1); autoencoder: speed at "
+        "which exploration gives way to the predicted error (default 2)",
+    )
     group.add_argument(
         "--budget", type=int, help="total measurements, initial ones included"
     )
@@ -211,13 +221,50 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--update-epochs", type=int, default=10, help="epochs of a best-model update"
     )
+    auto = parser.add_argument_group("autoencoder workflow options")
+    auto.add_argument(
+        "--direction",
+        choices=("im2spec", "spec2im"),
+        default="im2spec",
+        help="surrogate direction: patch to spectrum, or spectrum to patch",
+    )
+    auto.add_argument(
+        "--sigma",
+        type=float,
+        default=0.0,
+        help="weight of the MC-dropout spread (2: the MC-dropout variant)",
+    )
+    auto.add_argument(
+        "--random-step",
+        type=float,
+        default=0.1,
+        help="probability that a point is drawn from all open candidates",
+    )
+    auto.add_argument(
+        "--best",
+        type=int,
+        default=10,
+        help="otherwise it is drawn from this many top candidates",
+    )
+    auto.add_argument("--mc-passes", type=int, default=100, help="MC-dropout passes")
+    auto.add_argument(
+        "--init-design",
+        choices=("kmeans", "random"),
+        default="kmeans",
+        help="initial points: k-means in the autoencoder latent, or random",
+    )
+    auto.add_argument(
+        "--plateau",
+        action="store_true",
+        help="down-weight candidates near points whose error stays high",
+    )
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     group.add_argument("--threads", type=int, help="torch threads (default: torch's)")
 
 
 def _explorer_kwargs(args: argparse.Namespace) -> dict:
-    return {
+    common = {
         "workflow": args.workflow,
         "patch": args.patch,
         "border": args.border,
@@ -226,15 +273,28 @@ def _explorer_kwargs(args: argparse.Namespace) -> dict:
         "batch": args.batch,
         "seed": args.seed,
         "threads": args.threads,
+        "device": args.device,
+    }
+    if args.workflow == "autoencoder":
+        return common | {
+            "lam": 2.0 if args.lam is None else args.lam,
+            "direction": args.direction,
+            "sigma": args.sigma,
+            "random_step": args.random_step,
+            "best": args.best,
+            "mc_passes": args.mc_passes,
+            "init_design": args.init_design,
+            "plateau": args.plateau,
+        }
+    return common | {
         "beta": args.beta,
-        "lam": args.lam,
+        "lam": 0.1 if args.lam is None else args.lam,
         "min_spacing": args.min_spacing,
         "ensemble_fraction": args.ensemble_fraction,
         "channels": args.channels,
         "ensemble_epochs": args.ensemble_epochs,
         "update_epochs": args.update_epochs,
         "best_window": min(50, args.ensemble_epochs),
-        "device": args.device,
     }
 
 
@@ -278,17 +338,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"synthetic sample: {sample}")
     print(data.summary())
     runs = {}
-    for workflow in ("ensemble", "random"):
+    curious = args.workflow if args.workflow != "random" else "ensemble"
+    # the baseline trains the same models and measures random points
+    if curious == "autoencoder":
+        baseline = ("autoencoder", {"selection": "random", "init_design": "random"})
+    else:
+        baseline = ("random", {})
+    for label, (workflow, extra) in (
+        (curious, (curious, {})),
+        ("random", baseline),
+    ):
         args.workflow = workflow
-        explorer = CuriosityExplorer(data, **_explorer_kwargs(args))
-        print(f"\n{workflow}: budget {explorer.budget}", flush=True)
+        explorer = CuriosityExplorer(data, **(_explorer_kwargs(args) | extra))
+        print(f"\n{explorer.label}: budget {explorer.budget}", flush=True)
         explorer.run(progress=not args.no_progress)
-        explorer.save(out / f"{workflow}.h5")
+        explorer.save(out / f"{label}.h5")
         print(explorer.summary())
-        runs[workflow] = explorer
+        runs[label] = explorer
     figure = out / "demo.png"
-    exploration_figure(runs["ensemble"], runs["random"], path=figure)
-    print(f"\nresults: {out / 'ensemble.h5'}, {out / 'random.h5'}; figure: {figure}")
+    exploration_figure(runs[curious], runs["random"], path=figure)
+    print(
+        f"\nresults: {out / (curious + '.h5')}, {out / 'random.h5'}; figure: {figure}"
+    )
     return 0
 
 
@@ -380,8 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="curiosity vs random sampling on the synthetic sample",
-        description="Write the synthetic sample, run the ensemble workflow and "
-        "random sampling on it, and save both results and a figure in --out.",
+        description="Write the synthetic sample, run a curiosity workflow "
+        "(--workflow ensemble or autoencoder) and random sampling with the same "
+        "models on it, and save both results and a figure in --out.",
     )
     demo.add_argument("--out", default="demo_out", metavar="DIR")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -108,8 +108,9 @@ class CuriosityExplorer:
         The spectral image (or an already built data object).
     image : sidpy.Dataset, optional
         A separate structure image.
-    workflow : {'ensemble', 'random'}
-        How points are chosen.
+    workflow : {'ensemble', 'random', 'autoencoder'}
+        How points are chosen: the Im2spec ensemble with curiosity, the same
+        models with random points, or the autoencoder-latent workflow.
     patch : int
         Patch size ``P`` (16 as published).
     border : {'valid', 'reflect'}
@@ -141,7 +142,11 @@ class CuriosityExplorer:
     **options
         Workflow settings, e.g. ``beta``, ``lam``, ``device``,
         ``min_spacing``, ``ensemble_fraction`` (see
-        :class:`~pycroscopy_curiosity.strategies.ensemble.EnsembleOptions`).
+        :class:`~pycroscopy_curiosity.strategies.ensemble.EnsembleOptions`),
+        or for the autoencoder workflow ``direction``, ``sigma``, ``lam``,
+        ``random_step`` (see
+        :class:`~pycroscopy_curiosity.strategies.autoencoder.AutoencoderOptions`;
+        its ``budget`` is the explorer's).
 
     Examples
     --------
@@ -238,6 +243,13 @@ class CuriosityExplorer:
             self.candidates, self.data.n_spec, settings, seed=self.seed
         )
         return settings, strategy
+
+    @property
+    def label(self) -> str:
+        """The workflow's name, marked when it measures random points."""
+        if self.workflow != "random" and self.options.selection == "random":
+            return f"{self.workflow} (random points)"
+        return self.workflow
 
     @property
     def direction(self) -> str:
@@ -451,11 +463,13 @@ class CuriosityExplorer:
             values = np.array(
                 [[h[m] for m in CURVE_METRICS] for h in self.history], np.float32
             )
+            inverse = self.direction == "spec2im"
             curve = sidpy.Dataset.from_array(
                 values,
                 title="learning_curve",
-                quantity="surrogate error",
-                units=f"({units})^2",
+                # Spec2im is scored on patches of the normalised image
+                quantity="Spec2im patch error" if inverse else "surrogate error",
+                units="a.u." if inverse else f"({units})^2",
             )
             curve.data_type = "LINE_PLOT_FAMILY"
             curve.set_dimension(
@@ -495,15 +509,15 @@ class CuriosityExplorer:
     def summary(self) -> str:
         """A closing summary of the run."""
         lines = [
-            f"{self.workflow}: {self.n_measured} of {len(self.candidates)} candidates "
+            f"{self.label}: {self.n_measured} of {len(self.candidates)} candidates "
             f"measured ({self.n_init} initial, batches of {self.batch})"
         ]
         times = getattr(self.strategy, "times", [])
         updates = [t.total() for t in times[1:] if not t.ensemble]
         if updates:
+            kind = " (best-model update)" if self.workflow != "autoencoder" else ""
             lines.append(
-                "median seconds per iteration (best-model update): "
-                f"{np.median(updates):.3f}"
+                f"median seconds per iteration{kind}: {np.median(updates):.3f}"
             )
         if self.history:
             last = self.history[-1]

@@ -64,7 +64,7 @@ def exploration_figure(explorer, baseline=None, path: str | Path | None = None):
         linewidths=0.3,
     )
     fig.colorbar(dots, ax=ax, label="measurement order", shrink=0.8)
-    ax.set_title(f"exploration path ({explorer.workflow}, {len(yx)} points)")
+    ax.set_title(f"exploration path ({explorer.label}, {len(yx)} points)")
 
     for ax, name, title, cmap in (
         (axes[1], "predicted_error", "predicted error", "magma"),
@@ -85,7 +85,7 @@ def exploration_figure(explorer, baseline=None, path: str | Path | None = None):
         if run is not None and run.history:
             n = [h["n"] for h in run.history]
             ax.plot(
-                n, [h["mse_mean"] for h in run.history], style, ms=3, label=run.workflow
+                n, [h["mse_mean"] for h in run.history], style, ms=3, label=run.label
             )
     ax.set_xlabel("measurements")
     ax.set_ylabel("mean per-pixel MSE, all candidates")

@@ -258,3 +258,82 @@ def test_run_option_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "f.h5", "--out", "x.h5", "--init", "1.5"])
     assert "a fraction must lie in (0, 1)" in capsys.readouterr().err
+
+
+def test_run_autoencoder_workflow_both_directions(tmp_path, capsys):
+    sample = tmp_path / "s.h5"
+    main(
+        [
+            "synth",
+            "--out",
+            str(sample),
+            "--size",
+            "12",
+            "--image-size",
+            "48",
+            "--n-bias",
+            "16",
+        ]
+    )
+    capsys.readouterr()
+    from pycroscopy_curiosity.data.results import read_results
+
+    for direction in ("im2spec", "spec2im"):
+        out = tmp_path / f"{direction}.h5"
+        args = [
+            "run",
+            str(sample),
+            "--image-index",
+            "3",
+            "--patch",
+            "6",
+            "--init",
+            "8",
+            "--budget",
+            "12",
+            "--workflow",
+            "autoencoder",
+            "--direction",
+            direction,
+            "--sigma",
+            "2",
+            "--mc-passes",
+            "10",
+            "--plateau",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+        assert main(args) == 0
+        assert "autoencoder: 12 of" in capsys.readouterr().out
+        res = read_results(out)
+        options = res.parameters["options"]
+        assert options["direction"] == direction and options["lam"] == 2.0
+        assert options["sigma"] == 2.0 and options["plateau"]
+        assert res["error_spread"].shape == (12, 12)
+
+
+def test_demo_autoencoder_workflow(tmp_path, capsys):
+    out = tmp_path / "demo"
+    args = [
+        "demo",
+        "--out",
+        str(out),
+        "--workflow",
+        "autoencoder",
+        "--budget",
+        "44",
+        "--init",
+        "40",
+        "--batch",
+        "4",
+        "--mc-passes",
+        "10",
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "autoencoder: 44 of 784" in text
+    assert "autoencoder (random points): 44 of 784" in text
+    for name in ("autoencoder.h5", "random.h5", "demo.png"):
+        assert (out / name).exists()

@@ -136,3 +136,72 @@ def test_curve_metrics_by_hand():
     assert m["unmeasured_mse_mean"] == pytest.approx(per_pixel[6:].mean())
     assert m["top10_mse"] == pytest.approx(np.sort(per_pixel)[-10:].mean())
     assert m["l1_mean"] == pytest.approx((np.arange(12) / 2).mean())
+
+
+AE_FAST = dict(
+    ae_epochs=4,
+    ae_channels=4,
+    channels=4,
+    init_epochs=8,
+    update_epochs=2,
+    error_epochs=4,
+    mc_passes=10,
+)
+
+
+def _ae_explorer(sample, **kw):
+    args = dict(
+        workflow="autoencoder",
+        patch=8,
+        init=8,
+        budget=14,
+        batch=2,
+        seed=0,
+        eval_every=5,
+        **AE_FAST,
+    )
+    args.update(kw)
+    return CuriosityExplorer(sample.spectra, sample.image, **args)
+
+
+def test_autoencoder_workflow_results_file(tmp_path, sample):
+    explorer = _ae_explorer(sample, sigma=2.0).run()
+    assert explorer.n_measured == 14
+    assert explorer.options.budget == 14  # the schedule knows the budget
+    path = tmp_path / "ae.h5"
+    explorer.save(path)
+    back = read_results(path)
+    for name in (
+        "predicted_error",
+        "error_spread",
+        "exploration_reward",
+        "acquisition",
+        "measured_order",
+    ):
+        assert back[name].shape == (14, 12), name
+    assert back["predicted_error"].quantity == "predicted relative MSE of the surrogate"
+    assert back["predicted_spectra"].shape == (14, 12, 16)
+    assert back.parameters["workflow"] == "autoencoder"
+    assert back.parameters["options"]["sigma"] == 2.0
+    reward = np.asarray(back["exploration_reward"]).T
+    order = np.asarray(back["measured_order"]).T
+    assert (reward[np.isfinite(order)] == 0).all()
+    assert "autoencoder: 14 of" in explorer.summary()
+
+
+def test_autoencoder_spec2im_end_to_end(tmp_path, sample):
+    a = _ae_explorer(sample, direction="spec2im", seed=3).run()
+    b = _ae_explorer(sample, direction="spec2im", seed=3).run()
+    np.testing.assert_array_equal(a.strategy.order, b.strategy.order)
+    assert [h["n"] for h in a.history] == [8, 10, 14]
+    assert all(np.isfinite(h["mse_sum"]) for h in a.history)
+    a.save(tmp_path / "s2i.h5")
+    back = read_results(tmp_path / "s2i.h5")
+    assert "predicted_spectra" not in back.names()
+    assert back["learning_curve"].quantity == "Spec2im patch error"
+    assert back.parameters["options"]["direction"] == "spec2im"
+
+
+def test_autoencoder_random_baseline_label(sample):
+    e = _ae_explorer(sample, selection="random", init_design="random", budget=10)
+    assert e.label == "autoencoder (random points)"

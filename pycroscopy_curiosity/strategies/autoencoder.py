@@ -29,6 +29,7 @@ import torch
 from pycroscopy_curiosity.acquisition import (
     draw_from_best,
     exploration_reward,
+    scale_by_mean,
     scheduled_acquisition,
 )
 from pycroscopy_curiosity.data.patches import CandidateGrid
@@ -56,6 +57,7 @@ __all__ = ["AutoencoderOptions", "AutoencoderStrategy"]
 
 DIRECTIONS = ("im2spec", "spec2im")
 INITS = ("kmeans", "random")
+SELECTIONS = ("curiosity", "random")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class AutoencoderOptions:
         Probability that a point is drawn from all open candidates.
     best : int
         Otherwise it is drawn from this many top candidates.
-    init : {'kmeans', 'random'}
+    init_design : {'kmeans', 'random'}
         Initial design.
     ae_latent, ae_channels, ae_epochs, ae_batch : int
         Autoencoder latent size, width, epochs and batch size.
@@ -100,8 +102,13 @@ class AutoencoderOptions:
         ``plateau_ratio`` times its first value; candidates in such
         neighbourhoods have their acquisition multiplied by
         ``plateau_weight``.
+    selection : {'curiosity', 'random'}
+        ``'random'`` trains the same models but measures random points (the
+        baseline with an identical surrogate).
     device : str
         ``'cpu'``, ``'cuda'`` or ``'auto'``.
+    inference_batch : int
+        Candidates per inference batch.
     """
 
     direction: str = "im2spec"
@@ -110,7 +117,7 @@ class AutoencoderOptions:
     sigma: float = 0.0
     random_step: float = 0.1
     best: int = 10
-    init: str = "kmeans"
+    init_design: str = "kmeans"
     ae_latent: int = 3
     ae_channels: int = 8
     ae_epochs: int = 30
@@ -122,7 +129,7 @@ class AutoencoderOptions:
     update_epochs: int = 5
     lr: float = 1e-3
     batch_size: int = 32
-    error_hidden: int = 64
+    error_hidden: int = 32
     error_dropout: float = 0.2
     error_epochs: int = 10
     error_lr: float = 1e-2
@@ -131,6 +138,7 @@ class AutoencoderOptions:
     plateau_visits: int = 3
     plateau_ratio: float = 0.9
     plateau_weight: float = 0.2
+    selection: str = "curiosity"
     device: str = "cpu"
     inference_batch: int = 4096
 
@@ -139,8 +147,24 @@ class AutoencoderOptions:
             raise ParameterError(
                 f"direction must be im2spec or spec2im, got {self.direction!r}"
             )
-        if self.init not in INITS:
-            raise ParameterError(f"init must be kmeans or random, got {self.init!r}")
+        if self.init_design not in INITS:
+            raise ParameterError(
+                f"init_design must be kmeans or random, got {self.init_design!r}"
+            )
+        if self.selection not in SELECTIONS:
+            raise ParameterError(
+                f"selection must be curiosity or random, got {self.selection!r}"
+            )
+        if self.budget < 1:
+            raise ParameterError(f"budget must be at least 1, got {self.budget}")
+        if self.lam < 0:
+            raise ParameterError(f"lam must be >= 0, got {self.lam}")
+        if not 0 <= self.random_step <= 1:
+            raise ParameterError(
+                f"random_step must lie in [0, 1], got {self.random_step}"
+            )
+        if self.best < 1:
+            raise ParameterError(f"best must be at least 1, got {self.best}")
         if self.sigma < 0:
             raise ParameterError(f"sigma must be >= 0, got {self.sigma}")
         if self.mc_passes < 1:
@@ -217,29 +241,35 @@ class AutoencoderStrategy(Strategy):
 
     # -- initial design ----------------------------------------------------------
     def initial_points(self, k: int) -> np.ndarray:
-        """k-means in the autoencoder latent: the candidate nearest each centroid."""
+        """k-means in the autoencoder latent: one candidate per cluster.
+
+        The open candidates are clustered into ``k`` groups; from each group
+        the member nearest its centroid is taken, so the points are distinct
+        and every cluster is represented once. ``cluster_labels`` keeps the
+        cluster of every open candidate (``-1`` for measured ones).
+        """
         from sklearn.cluster import KMeans
 
         open_ = np.flatnonzero(~self.measured)
         k = min(k, len(open_))
         latent = self.ae_latent[open_]
         km = KMeans(n_clusters=k, n_init=4, random_state=child_seed(self.rng))
-        km.fit(latent)
-        distance = np.linalg.norm(latent[:, None] - km.cluster_centers_[None], axis=-1)
-        chosen: list[int] = []
-        taken = np.zeros(len(open_), bool)
-        for c in np.argsort(distance.min(axis=0)):  # tightest clusters first
-            order = np.argsort(distance[:, c])
-            pick = next(i for i in order if not taken[i])
-            taken[pick] = True
-            chosen.append(int(open_[pick]))
-        self.cluster_labels = km.labels_
-        return np.asarray(chosen, dtype=np.int64)
+        labels = km.fit_predict(latent)
+        chosen = np.empty(k, dtype=np.int64)
+        for c in range(k):
+            members = np.flatnonzero(labels == c)
+            gaps = np.linalg.norm(latent[members] - km.cluster_centers_[c], axis=1)
+            chosen[c] = open_[members[np.argmin(gaps)]]
+        self.cluster_labels = np.full(self.n_candidates, -1, dtype=np.int64)
+        self.cluster_labels[open_] = labels
+        return chosen
 
     def _propose(self, k: int) -> np.ndarray:
         start = time.perf_counter()
-        if self.surrogate is None:
-            if self.options.init == "kmeans":
+        if self.options.selection == "random":
+            chosen = self.random_unmeasured(k)
+        elif self.surrogate is None:
+            if self.options.init_design == "kmeans":
                 chosen = self.initial_points(k)
             else:
                 chosen = self.random_unmeasured(k)
@@ -405,15 +435,8 @@ class AutoencoderStrategy(Strategy):
                 o.sigma,
             )
         else:
-            score = scheduled_acquisition(
-                self.maps_["predicted_error"],
-                reward,
-                None,
-                o.budget,
-                o.budget,
-                0.0,
-                0.0,
-            )
+            # no exploration reward nor surrogate uncertainty without spectra
+            score = scale_by_mean(self.maps_["predicted_error"])
         if o.plateau:
             score = np.where(self.plateau_mask(), score * o.plateau_weight, score)
         self.maps_["acquisition"] = score
