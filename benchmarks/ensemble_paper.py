@@ -7,12 +7,16 @@ strategy trains the same Im2spec ensemble; they differ only in which points
 they measure ("random" picks uniformly). After every 10 measurements the
 best Im2spec is scored against the measured spectra of all candidates.
 
-Run (takes about half an hour on 2 cores)::
+Run::
 
     python benchmarks/ensemble_paper.py --seeds 5 --workers 2 \
         --json benchmarks/results/ensemble_paper.json
 
-Prints a table and writes the JSON given by ``--json``.
+One trial takes about 8 minutes on one CPU thread (the ensemble is retrained
+from scratch about 18 times). Every finished trial is kept in ``--cache``
+(one JSON file per strategy and seed) and not run again, so an interrupted
+benchmark continues where it stopped; the table and ``--json`` summarise the
+cached trials of the strategies and seeds asked for.
 """
 
 from __future__ import annotations
@@ -128,6 +132,37 @@ def summarise(trials: list[dict]) -> dict:
     return out
 
 
+def compare(summary: dict, trials: list[dict]) -> dict:
+    """Against random: Welch t-test of the final summed MSE, and whether the
+    mean summed MSE stays below random's from 100 measurements on."""
+    from scipy.stats import ttest_ind
+
+    if "random" not in summary:
+        return {}
+    base = summary["random"]["curves"]["mse_sum"]["mean"]
+    finals = {
+        name: [t["curve"][-1]["mse_sum"] for t in trials if t["strategy"] == name]
+        for name in summary
+    }
+    out = {}
+    for name in summary:
+        if name == "random":
+            continue
+        ns = summary[name]["n"]
+        mean = summary[name]["curves"]["mse_sum"]["mean"]
+        late = [i for i, n in enumerate(ns) if n >= 100]
+        p = (
+            float(ttest_ind(finals[name], finals["random"], equal_var=False).pvalue)
+            if min(len(finals[name]), len(finals["random"])) >= 2
+            else None
+        )
+        out[name] = {
+            "welch_p_final_mse_sum": p,
+            "below_random_from_100": bool(all(mean[i] < base[i] for i in late)),
+        }
+    return out
+
+
 def print_table(summary: dict) -> None:
     names = list(summary)
     ns = summary[names[0]]["n"]
@@ -158,12 +193,26 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--json", default="benchmarks/results/ensemble_paper.json")
+    parser.add_argument(
+        "--cache",
+        default="benchmarks/results/ensemble_paper_trials",
+        help="folder of finished trials (one JSON each), reused on the next run",
+    )
     args = parser.parse_args(argv)
     if not Path(args.data).exists():
         print(f"skipped: {args.data} not found")
         return 0
-    jobs = [(s, seed) for seed in range(args.seeds) for s in args.strategies.split(",")]
-    trials = []
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    wanted = [
+        (s, seed) for seed in range(args.seeds) for s in args.strategies.split(",")
+    ]
+
+    def cached(s: str, seed: int) -> Path:
+        return cache / f"{s}_seed{seed}.json"
+
+    jobs = [job for job in wanted if not cached(*job).exists()]
+    print(f"{len(wanted) - len(jobs)} of {len(wanted)} trials cached in {cache}")
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         futures = {
             pool.submit(one_trial, s, seed, args.data, args.budget, args.init): (
@@ -175,15 +224,23 @@ def main(argv=None) -> int:
         for done, future in enumerate(as_completed(futures), 1):
             s, seed = futures[future]
             result = future.result()
-            trials.append(result)
+            cached(s, seed).write_text(json.dumps(result))
             final = result["curve"][-1]["mse_sum"]
             print(
                 f"[{done}/{len(jobs)}] {s} seed {seed}: final summed MSE {final:.2f} "
                 f"({result['wall_seconds']:.0f} s)",
                 flush=True,
             )
+    trials = [json.loads(cached(*job).read_text()) for job in wanted]
     summary = summarise(trials)
+    comparisons = compare(summary, trials)
     print_table(summary)
+    for name, c in comparisons.items():
+        print(
+            f"{name}: below random from 100 measurements on: "
+            f"{c['below_random_from_100']}; Welch p (final summed MSE) "
+            f"{c['welch_p_final_mse_sum']}"
+        )
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     record = {
         "dataset": {
@@ -200,6 +257,7 @@ def main(argv=None) -> int:
             "workers": args.workers,
         },
         "strategies": summary,
+        "comparisons": comparisons,
         "trials": sorted(trials, key=lambda t: (t["strategy"], t["seed"])),
     }
     Path(args.json).write_text(json.dumps(record, indent=1))
