@@ -110,24 +110,26 @@ class DropoutMLP(nn.Module):
 
 
 def mc_dropout(
-    model: nn.Module, x: torch.Tensor, passes: int = 100, max_rows: int = 1 << 20
+    model: DropoutMLP, x: torch.Tensor, passes: int = 100, max_rows: int = 1 << 22
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and spread of ``passes`` stochastic forward passes with dropout on.
 
-    The passes are batched: each chunk of inputs is repeated ``passes`` times
-    and evaluated in one call, so the cost is a few large matrix products
-    rather than ``passes`` Python-level loops over all inputs.
+    Each pass is one thinned network: a dropout mask per pass and hidden unit,
+    shared by all inputs, as in Monte Carlo dropout. All passes run at once
+    as batched matrix products over a ``passes x N x hidden`` tensor (in
+    chunks of inputs), not as ``passes`` Python-level calls over all inputs,
+    and the layers before the first dropout run once.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        A network with dropout layers (kept active here).
+    model : DropoutMLP
+        A sequential network of linear layers, activations and dropout.
     x : torch.Tensor
         ``N x d`` inputs.
     passes : int
         Number of stochastic passes ``T``.
     max_rows : int
-        Largest number of rows (inputs times passes) evaluated at once.
+        Largest ``passes x inputs`` evaluated at once (bounds memory).
 
     Returns
     -------
@@ -136,15 +138,21 @@ def mc_dropout(
     """
     if passes < 1:
         raise ParameterError(f"passes must be at least 1, got {passes}")
-    was_training = model.training
-    model.train()
     chunk = max(1, max_rows // passes)
     means, stds = [], []
     with torch.no_grad():
         for start in range(0, len(x), chunk):
-            part = x[start : start + chunk]
-            out = model(part.repeat(passes, 1))[:, 0].view(passes, len(part))
+            h = x[start : start + chunk]
+            for layer in model.net:
+                if isinstance(layer, nn.Dropout):
+                    if layer.p > 0:
+                        keep = torch.full(
+                            (passes, 1, h.shape[-1]), 1.0 - layer.p, device=h.device
+                        )
+                        h = h * (torch.bernoulli(keep) / (1.0 - layer.p))
+                else:
+                    h = layer(h)
+            out = h[..., 0].expand(passes, -1)
             means.append(out.mean(0))
             stds.append(out.std(0, unbiased=False))
-    model.train(was_training)
     return torch.cat(means), torch.cat(stds)

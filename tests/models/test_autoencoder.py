@@ -56,10 +56,10 @@ def test_mc_dropout_matches_separate_passes():
     x = torch.randn(40, 3)
     passes = 400
     with seeded(2):
-        mean, std = mc_dropout(mlp, x, passes=passes, max_rows=passes * 7)
+        mean, std = mc_dropout(mlp, x, passes=passes, max_rows=passes * 7)  # in chunks
     assert mean.shape == std.shape == (40,)
     assert (std > 0).all()
-    assert not mlp.training  # the caller's mode is restored
+    assert not mlp.training  # the model's mode is left alone
     # the same statistics from one Python-level pass at a time
     mlp.train()
     with seeded(3), torch.no_grad():
