@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from pycroscopy_curiosity._version import __version__
-from pycroscopy_curiosity.errors import CuriosityError
+from pycroscopy_curiosity.errors import CuriosityError, ParameterError
 
 log = logging.getLogger("pycroscopy_curiosity")
 
@@ -162,6 +162,9 @@ def _count_or_fraction(text: str) -> int | float:
         return value
     return int(value)
 
+
+#: Benchmark strategies that train networks (and so take ``--device``).
+LEARNING_STRATEGIES = ("dkl", "ensemble", "autoencoder", "autoencoder-mcd")
 
 #: The explorer's workflows (kept here so that ``--help`` imports no torch).
 WORKFLOW_CHOICES = ("ensemble", "random", "autoencoder")
@@ -363,6 +366,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Compare strategies over many trials on dask.distributed."""
+    from pycroscopy_curiosity.benchmark.report import plot_report, table, write_json
+    from pycroscopy_curiosity.benchmark.runner import run_benchmark
+    from pycroscopy_curiosity.benchmark.trial import STRATEGY_NAMES
+    from pycroscopy_curiosity.benchmark.yardstick import YardstickSettings
+
+    names = [n.strip() for n in args.strategies.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STRATEGY_NAMES]
+    if unknown or not names:
+        raise ParameterError(
+            f"unknown strategies {unknown}; choose from {', '.join(STRATEGY_NAMES)}"
+        )
+    data = data_from_args(args)
+    n = len(data.candidates(args.patch, args.border))
+    init = args.init if isinstance(args.init, int) else max(1, round(args.init * n))
+    print(
+        f"{args.file}: {n} candidates; {args.trials} trials of "
+        f"{', '.join(names)}; budget {args.budget}, {init} initial points",
+        flush=True,
+    )
+    report = run_benchmark(
+        data,
+        names,
+        args.trials,
+        budget=args.budget,
+        init=init,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+        batch=args.batch,
+        eval_every=args.eval_every,
+        patch=args.patch,
+        border=args.border,
+        threads=args.threads or 1,
+        yardstick=YardstickSettings(epochs=args.yardstick_epochs, device=args.device),
+        strategy_options={
+            name: {"device": args.device} for name in LEARNING_STRATEGIES
+        },
+    )
+    print(table(report))
+    for name, entry in report["strategies"].items():
+        for failure in entry["failed"]:
+            print(f"FAILED {name} seed {failure['seed']}: {failure['error']}")
+    if args.json:
+        write_json(report, args.json)
+        print(f"report: {args.json}")
+    if args.plot:
+        plot_report(report, data, args.plot)
+        print(f"figure: {args.plot}")
+    failures = sum(len(e["failed"]) for e in report["strategies"].values())
+    return 1 if failures else 0
+
+
 def _shape(text: str) -> tuple[int, int]:
     """``'32'`` or ``'24x40'`` (rows x columns)."""
     parts = text.lower().split("x")
@@ -447,6 +505,53 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--figure", metavar="PNG", help="also save a summary figure")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    bench = sub.add_parser(
+        "benchmark",
+        help="compare sampling strategies over many trials",
+        description="Replay FILE with each strategy for several seeded trials "
+        "(tasks on dask.distributed), score every strategy with the same fixed "
+        "Im2spec trained on the points it measured, and report learning curves, "
+        "Welch t-tests and sample efficiency against random sampling.",
+    )
+    bench.add_argument("file", metavar="FILE")
+    add_data_options(bench)
+    bench.add_argument(
+        "--strategies",
+        default="random,grid,sobol,ensemble,autoencoder,autoencoder-mcd",
+        help="comma-separated: random, grid, sobol, lhs, dkl, ensemble, "
+        "autoencoder, autoencoder-mcd",
+    )
+    bench.add_argument("--trials", type=int, default=10, help="trials per strategy")
+    bench.add_argument("--budget", type=int, default=200, help="measurements")
+    bench.add_argument(
+        "--init",
+        type=_count_or_fraction,
+        default=30,
+        help="initial points: a count or a fraction (default 30)",
+    )
+    bench.add_argument("--batch", type=int, default=1, help="points per iteration")
+    bench.add_argument(
+        "--eval-every", type=int, default=10, help="score every K measurements"
+    )
+    bench.add_argument(
+        "--yardstick-epochs",
+        type=int,
+        default=100,
+        help="epochs of the yardstick Im2spec at each checkpoint",
+    )
+    bench.add_argument("--seed", type=int, default=0, help="seed of the first trial")
+    where = bench.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, help="local cluster size (default: cores)"
+    )
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a running scheduler")
+    bench.add_argument("--threads", type=int, help="torch threads per trial (1)")
+    bench.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    bench.add_argument("--json", metavar="OUT.json", help="write the report")
+    bench.add_argument("--plot", metavar="OUT.png", help="write the figure")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.set_defaults(func=cmd_benchmark)
 
     demo = sub.add_parser(
         "demo",

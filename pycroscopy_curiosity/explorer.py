@@ -62,20 +62,27 @@ def curve_metrics(
     -------
     dict
         ``mse_sum`` (per-pixel MSE summed over candidates), ``mse_mean``,
-        ``l1_mean``, ``unmeasured_mse_mean`` and ``top10_mse`` (the mean of
-        the ten worst pixels).
+        ``l1_sum``, ``l1_mean``, the same four over the candidates not yet
+        measured (``unmeasured_mse_sum``, ``unmeasured_mse_mean``,
+        ``unmeasured_l1_sum``, ``unmeasured_l1_mean``; 0 when every candidate
+        is measured) and ``top10_mse`` (the mean of the ten worst pixels).
     """
     per_pixel = ((predicted - truth) ** 2).mean(axis=1)
     l1 = np.abs(predicted - truth).mean(axis=1)
-    open_ = ~measured
+    open_ = ~np.asarray(measured, dtype=bool)
     worst = np.sort(per_pixel)[-10:]
-    return {
+    out = {
         "mse_sum": float(per_pixel.sum()),
         "mse_mean": float(per_pixel.mean()),
+        "l1_sum": float(l1.sum()),
         "l1_mean": float(l1.mean()),
-        "unmeasured_mse_mean": float(per_pixel[open_].mean()) if open_.any() else 0.0,
         "top10_mse": float(worst.mean()),
     }
+    for name, values in (("mse", per_pixel), ("l1", l1)):
+        rest = values[open_]
+        out[f"unmeasured_{name}_sum"] = float(rest.sum())
+        out[f"unmeasured_{name}_mean"] = float(rest.mean()) if rest.size else 0.0
+    return out
 
 
 @dataclass(frozen=True)
