@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -337,3 +338,64 @@ def test_demo_autoencoder_workflow(tmp_path, capsys):
     assert "autoencoder (random points): 44 of 784" in text
     for name in ("autoencoder.h5", "random.h5", "demo.png"):
         assert (out / name).exists()
+
+
+def test_benchmark_command_writes_report_and_figure(tmp_path, capsys):
+    sample = tmp_path / "s.h5"
+    main(
+        [
+            "synth",
+            "--out",
+            str(sample),
+            "--size",
+            "12",
+            "--image-size",
+            "48",
+            "--n-bias",
+            "16",
+        ]
+    )
+    capsys.readouterr()
+    report, figure = tmp_path / "b.json", tmp_path / "b.png"
+    args = [
+        "benchmark",
+        str(sample),
+        "--image-index",
+        "3",
+        "--patch",
+        "8",
+        "--strategies",
+        "random,grid,sobol",
+        "--trials",
+        "2",
+        "--budget",
+        "12",
+        "--init",
+        "6",
+        "--eval-every",
+        "3",
+        "--yardstick-epochs",
+        "2",
+        "--workers",
+        "1",
+        "--json",
+        str(report),
+        "--plot",
+        str(figure),
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "sobol" in text and "p vs random" in text
+    data = json.loads(report.read_text())
+    assert set(data["strategies"]) == {"random", "grid", "sobol"}
+    assert [t["seed"] for t in data["strategies"]["grid"]["trials"]] == [0, 1]
+    assert [c["n"] for c in data["strategies"]["grid"]["trials"][0]["curve"]] == [
+        6,
+        9,
+        12,
+    ]
+    assert set(data["comparisons"]) == {"grid", "sobol"}
+    assert figure.stat().st_size > 10_000
+    assert main(args[:-1] + ["--strategies", "random,magic"]) == 2
+    assert "unknown strategies ['magic']" in capsys.readouterr().err
