@@ -74,6 +74,16 @@ def loop_area(spectra: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray
     return np.abs(np.trapezoid(spectra, np.asarray(bias, dtype=np.float64), axis=1))
 
 
+def _is_real(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not (
+        isinstance(value, bool)
+    )
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def _device_name_ok(device: str) -> bool:
     name = str(device).strip().lower()
     return name in ("auto", "cpu") or name.startswith("cuda")
@@ -112,17 +122,17 @@ class DKLOptions:
     scalarizer: Scalarizer | None = None
 
     def __post_init__(self) -> None:
-        if not np.isfinite(self.kappa) or self.kappa < 0:
+        if not _is_real(self.kappa) or not np.isfinite(self.kappa) or self.kappa < 0:
             raise ParameterError(
-                f"kappa must be a non-negative number, got {self.kappa}"
+                f"kappa must be a non-negative number, got {self.kappa!r}"
             )
         for name in ("training_cycles", "embedding_dim", "hidden"):
             value = getattr(self, name)
-            if isinstance(value, bool) or int(value) != value or value < 1:
+            if not _is_integer(value) or value < 1:
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
-        if not np.isfinite(self.lr) or self.lr <= 0:
-            raise ParameterError(f"lr must be positive, got {self.lr}")
-        if not _device_name_ok(self.device):
+        if not _is_real(self.lr) or not np.isfinite(self.lr) or self.lr <= 0:
+            raise ParameterError(f"lr must be a positive number, got {self.lr!r}")
+        if not isinstance(self.device, str) or not _device_name_ok(self.device):
             raise ParameterError(
                 f"device must be auto, cpu or cuda[:N]; got {self.device!r}"
             )
