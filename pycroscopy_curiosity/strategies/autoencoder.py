@@ -48,8 +48,7 @@ from pycroscopy_curiosity.models.runtime import (
 )
 from pycroscopy_curiosity.models.spec2im import Spec2Im
 from pycroscopy_curiosity.models.training import TrainSettings, fit, predict
-from pycroscopy_curiosity.strategies.base import Strategy
-from pycroscopy_curiosity.strategies.ensemble import IterationTimes
+from pycroscopy_curiosity.strategies.base import IterationTimes, Strategy
 
 log = logging.getLogger(__name__)
 

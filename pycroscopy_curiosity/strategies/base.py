@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,11 +20,26 @@ from pycroscopy_curiosity.errors import CuriosityError, ParameterError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Strategy", "StrategyError"]
+__all__ = ["IterationTimes", "Strategy", "StrategyError"]
 
 
 class StrategyError(CuriosityError, RuntimeError):
     """A strategy broke its contract (a bug, reported rather than obeyed)."""
+
+
+@dataclass
+class IterationTimes:
+    """Seconds spent in each part of one iteration."""
+
+    training: float = 0.0
+    error_model: float = 0.0
+    inference: float = 0.0
+    acquisition: float = 0.0
+    ensemble: bool = False
+
+    def total(self) -> float:
+        """Sum of the parts."""
+        return self.training + self.error_model + self.inference + self.acquisition
 
 
 class Strategy(ABC):

@@ -30,8 +30,7 @@ from torch import nn
 from pycroscopy_curiosity.data.patches import CandidateGrid
 from pycroscopy_curiosity.errors import ParameterError
 from pycroscopy_curiosity.models.runtime import child_seed, resolve_device, seeded
-from pycroscopy_curiosity.strategies.base import Strategy
-from pycroscopy_curiosity.strategies.ensemble import IterationTimes
+from pycroscopy_curiosity.strategies.base import IterationTimes, Strategy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)

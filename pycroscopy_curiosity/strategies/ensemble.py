@@ -30,7 +30,7 @@ from pycroscopy_curiosity.models.runtime import (
     seeded,
 )
 from pycroscopy_curiosity.models.training import TrainSettings, fit, split_validation
-from pycroscopy_curiosity.strategies.base import Strategy
+from pycroscopy_curiosity.strategies.base import IterationTimes, Strategy
 
 log = logging.getLogger(__name__)
 
@@ -127,21 +127,6 @@ class EnsembleOptions:
         out = asdict(self)
         out["architectures"] = list(self.architectures)
         return out
-
-
-@dataclass
-class IterationTimes:
-    """Seconds spent in each part of one iteration."""
-
-    training: float = 0.0
-    error_model: float = 0.0
-    inference: float = 0.0
-    acquisition: float = 0.0
-    ensemble: bool = False
-
-    def total(self) -> float:
-        """Sum of the parts."""
-        return self.training + self.error_model + self.inference + self.acquisition
 
 
 @dataclass
