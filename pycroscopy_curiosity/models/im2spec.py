@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from atomai.nets import ConvBlock, DilatedBlock, ResModule
 
-__all__ = ["ARCHITECTURES", "Im2Spec", "build_im2spec"]
+__all__ = ["ARCHITECTURES", "Im2Spec", "build_im2spec", "predict_candidates"]
 
 _DILATIONS = [1, 2, 3, 4]
 
@@ -177,3 +177,35 @@ def build_im2spec(
             raise ParameterError(f"{label} must be at least 1, got {value}")
     encoder = ARCHITECTURES[name](channels)
     return Im2Spec(encoder, channels, patch, n_spec, latent_dim, hidden, name)
+
+
+def predict_candidates(
+    model: Im2Spec, candidates, device: torch.device, batch_size: int = 4096
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Latents and predicted spectra of every candidate, batch by batch.
+
+    Parameters
+    ----------
+    model : Im2Spec
+        The surrogate (put in eval mode here).
+    candidates : CandidateGrid
+        Its patches are cut ``batch_size`` at a time, never all at once.
+    device : torch.device
+        Where the model runs.
+    batch_size : int
+        Candidates per batch.
+
+    Returns
+    -------
+    latent, spectra : torch.Tensor
+        ``n x latent_dim`` and ``n x L``, on ``device``.
+    """
+    model.eval()
+    latent, spectra = [], []
+    with torch.no_grad():
+        for _, batch in candidates.iter_batches(batch_size):
+            patches = torch.as_tensor(batch, dtype=torch.float32).to(device)
+            z = model.encode(patches)
+            latent.append(z)
+            spectra.append(model.decoder(z))
+    return torch.cat(latent), torch.cat(spectra)

@@ -39,7 +39,7 @@ from pycroscopy_curiosity.models.autoencoder import (
     PatchAutoencoder,
     mc_dropout,
 )
-from pycroscopy_curiosity.models.im2spec import build_im2spec
+from pycroscopy_curiosity.models.im2spec import build_im2spec, predict_candidates
 from pycroscopy_curiosity.models.runtime import (
     as_tensor,
     child_seed,
@@ -359,16 +359,11 @@ class AutoencoderStrategy(Strategy):
 
     def _surrogate_maps(self) -> None:
         """Predicted spectra and latents of every candidate (Im2spec only)."""
-        model = self.surrogate
-        model.eval()
-        latent, spectra = [], []
-        with torch.no_grad():
-            for _, batch in self.candidates.iter_batches(self.options.inference_batch):
-                z = model.encode(as_tensor(batch, self.device))
-                latent.append(z)
-                spectra.append(model.decoder(z))
-        self.surrogate_latent = torch.cat(latent).cpu().numpy()
-        self.maps_["predicted_spectra"] = torch.cat(spectra).cpu().numpy()
+        latent, spectra = predict_candidates(
+            self.surrogate, self.candidates, self.device, self.options.inference_batch
+        )
+        self.surrogate_latent = latent.cpu().numpy()
+        self.maps_["predicted_spectra"] = spectra.cpu().numpy()
 
     def plateau_mask(self) -> np.ndarray:
         """``(n,)`` bool: candidates near a measured point on a learning plateau."""

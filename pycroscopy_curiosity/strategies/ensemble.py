@@ -22,7 +22,12 @@ from pycroscopy_curiosity.acquisition import curiosity_desirability, select_batc
 from pycroscopy_curiosity.data.patches import CandidateGrid
 from pycroscopy_curiosity.errors import ParameterError
 from pycroscopy_curiosity.models.error_model import EncodedErrorModel
-from pycroscopy_curiosity.models.im2spec import ARCHITECTURES, Im2Spec, build_im2spec
+from pycroscopy_curiosity.models.im2spec import (
+    ARCHITECTURES,
+    Im2Spec,
+    build_im2spec,
+    predict_candidates,
+)
 from pycroscopy_curiosity.models.runtime import (
     as_tensor,
     child_seed,
@@ -246,16 +251,11 @@ class EnsembleStrategy(Strategy):
 
     def _infer(self) -> None:
         """Latents and predicted spectra of every candidate, in batches."""
-        model = self.best_model
-        model.eval()
-        latent, spectra = [], []
-        with torch.no_grad():
-            for _, batch in self.candidates.iter_batches(self.options.inference_batch):
-                z = model.encode(as_tensor(batch, self.device))
-                latent.append(z)
-                spectra.append(model.decoder(z))
-        self.state.latent = torch.cat(latent).cpu().numpy()
-        self.state.predicted_spectra = torch.cat(spectra).cpu().numpy()
+        latent, spectra = predict_candidates(
+            self.best_model, self.candidates, self.device, self.options.inference_batch
+        )
+        self.state.latent = latent.cpu().numpy()
+        self.state.predicted_spectra = spectra.cpu().numpy()
 
     def _fit_error_model(self) -> None:
         index = np.asarray(self.order)
