@@ -133,7 +133,8 @@ class CuriosityExplorer:
         Points per iteration.
     seed : int
         Seeds everything; the same seed gives the same points on the CPU.
-    measure : callable, optional
+    measure : Microscope or callable, optional
+        A :class:`~pycroscopy_curiosity.microscope.Microscope` backend, or
         ``measure(grid_index) -> spectra`` (``k x 2`` grid positions in,
         ``k x L`` spectra in physical units out). When omitted the spectral
         dataset is replayed.
@@ -177,7 +178,7 @@ class CuriosityExplorer:
         budget: int | None = None,
         batch: int = 1,
         seed: int = 0,
-        measure: Callable[[np.ndarray], np.ndarray] | None = None,
+        measure=None,
         eval_every: int = 10,
         threads: int | None = None,
         data_options: dict | None = None,
@@ -286,7 +287,11 @@ class CuriosityExplorer:
         if self.measure is None:
             return self._truth[indices]
         grid_index = self.candidates.grid_index[indices]
-        physical = np.asarray(self.measure(grid_index), dtype=np.float64)
+        if hasattr(self.measure, "measure"):  # a Microscope backend
+            coordinates = self.data.grid_coordinates(grid_index)
+            physical = self.measure.measure(grid_index, coordinates).spectra
+        else:
+            physical = np.asarray(self.measure(grid_index), dtype=np.float64)
         expected = (len(indices), self.data.n_spec)
         if physical.shape != expected:
             raise ParameterError(
