@@ -39,10 +39,10 @@ __all__ = ["WORKFLOWS", "CuriosityExplorer", "StepResult", "curve_metrics"]
 #: ``ensemble`` but picks the points at random: the baseline.
 WORKFLOWS = ("ensemble", "random", "autoencoder")
 
-#: Learning-curve metrics, in physical units of the spectra (squared for MSE).
 #: Maps a strategy may expose, besides the predicted error.
 MAP_NAMES = ("error_spread", "exploration_reward", "acquisition", "predicted_spectra")
 
+#: Learning-curve metrics, in physical units of the spectra (squared for MSE).
 CURVE_METRICS = ("mse_sum", "mse_mean", "l1_mean", "unmeasured_mse_mean", "top10_mse")
 
 
