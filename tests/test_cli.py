@@ -157,6 +157,12 @@ def test_synth_is_deterministic(tmp_path):
             np.testing.assert_array_equal(fa[path][()], fb[path][()])
 
 
+def _small_sample(path):
+    """Write a 12 x 12 synthetic sample with a 48 x 48 image and 16-point loops."""
+    args = ["synth", "--out", str(path), "--size", "12", "--image-size", "48"]
+    assert main(args + ["--n-bias", "16"]) == 0
+
+
 LIGHT = [
     "--channels",
     "4",
@@ -170,19 +176,7 @@ LIGHT = [
 
 def test_run_writes_results_and_figure(tmp_path, capsys):
     sample = tmp_path / "s.h5"
-    main(
-        [
-            "synth",
-            "--out",
-            str(sample),
-            "--size",
-            "12",
-            "--image-size",
-            "48",
-            "--n-bias",
-            "16",
-        ]
-    )
+    _small_sample(sample)
     with h5py.File(sample, "r") as f:
         image = [p for p in _mains(f) if p.endswith("structure")][0]
     out, fig = tmp_path / "r.h5", tmp_path / "r.png"
@@ -228,19 +222,7 @@ def test_demo_runs_both_workflows(tmp_path, capsys):
 
 def test_run_option_errors(tmp_path, capsys):
     sample = tmp_path / "s.h5"
-    main(
-        [
-            "synth",
-            "--out",
-            str(sample),
-            "--size",
-            "12",
-            "--image-size",
-            "48",
-            "--n-bias",
-            "16",
-        ]
-    )
+    _small_sample(sample)
     capsys.readouterr()
     bad = [
         "run",
@@ -263,19 +245,7 @@ def test_run_option_errors(tmp_path, capsys):
 
 def test_run_autoencoder_workflow_both_directions(tmp_path, capsys):
     sample = tmp_path / "s.h5"
-    main(
-        [
-            "synth",
-            "--out",
-            str(sample),
-            "--size",
-            "12",
-            "--image-size",
-            "48",
-            "--n-bias",
-            "16",
-        ]
-    )
+    _small_sample(sample)
     capsys.readouterr()
     from pycroscopy_curiosity.data.results import read_results
 
@@ -342,19 +312,7 @@ def test_demo_autoencoder_workflow(tmp_path, capsys):
 
 def test_benchmark_command_writes_report_and_figure(tmp_path, capsys):
     sample = tmp_path / "s.h5"
-    main(
-        [
-            "synth",
-            "--out",
-            str(sample),
-            "--size",
-            "12",
-            "--image-size",
-            "48",
-            "--n-bias",
-            "16",
-        ]
-    )
+    _small_sample(sample)
     capsys.readouterr()
     report, figure = tmp_path / "b.json", tmp_path / "b.png"
     args = [
