@@ -10,19 +10,27 @@ Without a ``measure`` function the explorer replays the spectral dataset it
 was given: a chosen point's spectrum is read from the data, as if the
 microscope had just measured it. Then every spectrum is known, and the
 learning curve (error of the surrogate over all candidates) is recorded.
+
+With ``session=PATH`` every measured point is appended to a session file and
+flushed before the next decision (see :mod:`pycroscopy_curiosity.data.journal`);
+:meth:`CuriosityExplorer.resume` continues a session after a crash with no
+point lost and none measured twice.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from pycroscopy_curiosity._version import __version__
 from pycroscopy_curiosity.data.exploration import ExplorationData, load_exploration_data
+from pycroscopy_curiosity.data.journal import CHOOSERS, Journal
 from pycroscopy_curiosity.data.results import (
     map_dataset,
     measurements_dataset,
@@ -147,6 +155,19 @@ class CuriosityExplorer:
         For sidpy input: ``image_index``, ``image_reduce``, ``spectral_range``
         and the other options of
         :meth:`~pycroscopy_curiosity.data.exploration.ExplorationData.from_sidpy`.
+    session : str or path-like, optional
+        A new session file: every measured point is appended and flushed
+        there before the next decision, and :meth:`close` adds the results.
+    overwrite : bool
+        Replace an existing file at ``session`` (otherwise an error).
+    load : dict, optional
+        How the data were read (``path`` and the options of
+        :func:`~pycroscopy_curiosity.data.exploration.load_exploration_data`),
+        stored in the session so that :meth:`resume` can read them again;
+        :meth:`from_file` sets it.
+    microscope : str, optional
+        How the backend was opened (``'replay:FILE'``, ``'remote://HOST:PORT'``,
+        ``'aecroscopy'``), stored in the session for the record.
     **options
         Workflow settings, e.g. ``beta``, ``lam``, ``device``,
         ``min_spacing``, ``ensemble_fraction`` (see
@@ -182,6 +203,10 @@ class CuriosityExplorer:
         eval_every: int = 10,
         threads: int | None = None,
         data_options: dict | None = None,
+        session=None,
+        overwrite: bool = False,
+        load: dict | None = None,
+        microscope: str | None = None,
         **options,
     ) -> None:
         from pycroscopy_curiosity.models.runtime import set_threads
@@ -222,9 +247,31 @@ class CuriosityExplorer:
         self.history: list[dict[str, float]] = []
         self.iterations: list[int] = []
         self.timestamps: list[float] = []
+        #: Who chose each measured point: ``'initial'``, ``'model'`` or
+        #: ``'operator'``, in measurement order.
+        self.choosers: list[str] = []
+        #: ``(start, end)`` perf-counter seconds of every microscope call.
+        self.instrument_log: list[tuple[float, float]] = []
+        self.load = dict(load) if load else None
+        self.microscope = microscope
+        self.journal: Journal | None = None
         self._last_eval = -1
         self._iteration = 0
+        self._initial_done = False
+        self._proposal: np.ndarray | None = None
+        self._run_id = uuid.uuid4().hex[:12]
+        self._requests = 0
+        self._lookup = np.full(self.data.grid_shape, -1, dtype=np.int64)
+        gi = self.candidates.grid_index
+        self._lookup[gi[:, 0], gi[:, 1]] = np.arange(n)
         self._started = time.time()
+        if session is not None:
+            self.journal = Journal.create(
+                session,
+                n_spec=self.data.n_spec,
+                config=self.session_config(),
+                overwrite=overwrite,
+            )
 
     def _make_strategy(self, workflow: str, options: dict):
         """The options object and strategy of a workflow."""
@@ -268,8 +315,162 @@ class CuriosityExplorer:
     def from_file(cls, path, *, data_options: dict | None = None, **kwargs):
         """Build from an NSID-HDF5 file (``data_options`` as for
         :func:`~pycroscopy_curiosity.data.exploration.load_exploration_data`)."""
+        from pathlib import Path
+
         data = load_exploration_data(path, **(data_options or {}))
-        return cls(data, **kwargs)
+        load = {"path": str(Path(path).resolve()), **(data_options or {})}
+        return cls(data, load=load, **kwargs)
+
+    def session_config(self) -> dict:
+        """What a session file stores to rebuild this explorer."""
+        options = self.options.as_dict()
+        if self.workflow == "autoencoder":
+            options.pop("budget", None)
+        return {
+            "workflow": self.workflow,
+            "patch": self.candidates.patch,
+            "border": self.candidates.border,
+            "init": self.n_init,
+            "budget": self.budget,
+            "batch": self.batch,
+            "seed": self.seed,
+            "eval_every": self.eval_every,
+            "options": options,
+            "load": self.load,
+            "microscope": self.microscope,
+            "n_candidates": len(self.candidates),
+            "n_spec": self.data.n_spec,
+            "grid_shape": list(self.data.grid_shape),
+            "package_version": __version__,
+        }
+
+    @classmethod
+    def resume(
+        cls,
+        path,
+        *,
+        measure=None,
+        spectral=None,
+        image=None,
+        data_options: dict | None = None,
+        threads: int | None = None,
+        microscope: str | None = None,
+        **changes,
+    ):
+        """Continue a session from its file, after a crash or a stop.
+
+        The explorer is rebuilt with the stored settings, its models are
+        trained on every stored measurement, and points that were sent to the
+        microscope but never came back are measured first, under their
+        original request ids. Nothing stored is measured again.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The session file; new points are appended to it.
+        measure : Microscope or callable, optional
+            The backend to continue with (the data are replayed without one).
+        spectral, image, data_options
+            The data, when the session was started from in-memory sidpy
+            Datasets; by default the file recorded in the session is read
+            again with the recorded options.
+        changes
+            Settings to change on resume, e.g. ``budget`` or ``device``.
+
+        Raises
+        ------
+        DataFileError
+            When ``path`` is not a readable session file.
+        DataError
+            When the data do not match the stored measurements.
+        """
+        from pycroscopy_curiosity.errors import DataError
+
+        record = Journal.read(path)
+        config = dict(record.config)
+        if spectral is None:
+            load = config.get("load")
+            if not load:
+                raise ParameterError(
+                    f"session {str(path)!r} was started from in-memory data; "
+                    "pass the same data as spectral= (and image=)"
+                )
+            load = dict(load)
+            data = load_exploration_data(load.pop("path"), **load)
+        elif isinstance(spectral, ExplorationData):
+            data = spectral
+        else:
+            data = ExplorationData.from_sidpy(spectral, image, **(data_options or {}))
+        options = dict(config["options"])
+        for key in list(changes):
+            if key in options:
+                options[key] = changes.pop(key)
+        settings = {
+            key: config[key]
+            for key in ("workflow", "patch", "border", "init", "budget", "batch")
+        }
+        settings.update(seed=config["seed"], eval_every=config["eval_every"])
+        settings.update(changes)
+        explorer = cls(
+            data,
+            measure=measure,
+            threads=threads,
+            load=config.get("load"),
+            microscope=microscope or config.get("microscope"),
+            **settings,
+            **options,
+        )
+        if len(explorer.candidates) != config["n_candidates"] or (
+            data.n_spec != config["n_spec"]
+        ):
+            raise DataError(
+                f"session {str(path)!r} was recorded on {config['n_candidates']} "
+                f"candidates with spectra of length {config['n_spec']}; these data "
+                f"give {len(explorer.candidates)} and {data.n_spec}"
+            )
+        explorer.journal = Journal.open(path)
+        explorer._restore(record)
+        return explorer
+
+    def _restore(self, record) -> None:
+        """Tell the strategy every stored point, then measure lost requests."""
+        from pycroscopy_curiosity.errors import DataError
+
+        if record.n:
+            gi = self.candidates.grid_index[record.candidate]
+            if not np.array_equal(gi, record.grid_index):
+                raise DataError(
+                    f"session {self.journal.path!r}: stored grid positions do not "
+                    "match the candidates of these data"
+                )
+            physical = record.spectra
+            if self._truth is not None:
+                normalized = self._truth[record.candidate]
+            else:
+                normalized = self.data.spectra_norm.apply(physical)
+            self.strategy.tell(record.candidate, normalized)
+            self.iterations = [int(i) for i in record.iteration]
+            self.choosers = list(record.chooser)
+            self.timestamps = [float(t - record.time[0]) for t in record.time]
+            self._iteration = int(record.iteration.max()) + 1
+            self._initial_done = True
+            self._evaluate()
+        log.info(
+            "resumed session %s: %d points stored", self.journal.path, record.n
+        )
+        lost = record.pending()
+        by_request: dict[str, list[int]] = {}
+        for candidate, request in lost.items():
+            by_request.setdefault(request, []).append(candidate)
+        for request, candidates in by_request.items():
+            room = self.budget - self.n_measured
+            if room <= 0:
+                break
+            indices = np.asarray(candidates[:room], dtype=np.int64)
+            log.info(
+                "asking again for %d point(s) of request %s", len(indices), request
+            )
+            self._measure_and_tell(indices, "model", request=request)
 
     # -- the loop --------------------------------------------------------------
     @property
@@ -282,41 +483,165 @@ class CuriosityExplorer:
         """Whether the budget is spent."""
         return self.n_measured >= self.budget
 
-    def _spectra_for(self, indices: np.ndarray) -> np.ndarray:
-        """Normalised spectra at candidates, from the data or the microscope."""
-        if self.measure is None:
-            return self._truth[indices]
-        grid_index = self.candidates.grid_index[indices]
-        if hasattr(self.measure, "measure"):  # a Microscope backend
-            coordinates = self.data.grid_coordinates(grid_index)
-            physical = self.measure.measure(grid_index, coordinates).spectra
-        else:
-            physical = np.asarray(self.measure(grid_index), dtype=np.float64)
+    def _new_request(self) -> str:
+        self._requests += 1
+        return f"{self._run_id}-{self._requests:06d}"
+
+    def _measure(self, indices: np.ndarray, request: str) -> np.ndarray:
+        """Physical spectra at candidates, from the data or the microscope.
+
+        Runs in a worker thread when pipelining: it touches no shared state
+        except :attr:`instrument_log`.
+        """
+        start = time.perf_counter()
+        try:
+            if self.measure is None:
+                return self.data.physical_spectra(self._truth[indices])
+            grid_index = self.candidates.grid_index[indices]
+            if hasattr(self.measure, "measure"):  # a Microscope backend
+                coordinates = self.data.grid_coordinates(grid_index)
+                physical = self.measure.measure_as(
+                    request, grid_index, coordinates
+                ).spectra
+            else:
+                physical = np.asarray(self.measure(grid_index), dtype=np.float64)
+        finally:
+            self.instrument_log.append((start, time.perf_counter()))
         expected = (len(indices), self.data.n_spec)
         if physical.shape != expected:
             raise ParameterError(
                 f"measure() returned spectra of shape {physical.shape}; "
                 f"expected {expected}"
             )
-        return self.data.spectra_norm.apply(physical)
+        return physical
+
+    def _send(self, indices: np.ndarray, request: str | None = None) -> str:
+        """Note the request in the journal before the points go out."""
+        request = request or self._new_request()
+        if self.journal is not None:
+            self.journal.add_requests(indices, request)
+        return request
+
+    def _record(
+        self, indices: np.ndarray, physical: np.ndarray, chooser: str, request: str
+    ) -> None:
+        """Store measured points (journal first, flushed) and note who chose
+        them; the strategy is told separately."""
+        if self.journal is not None:
+            grid_index = self.candidates.grid_index[indices]
+            self.journal.append(
+                candidate=indices,
+                grid_index=grid_index,
+                coordinates=self.data.grid_coordinates(grid_index),
+                spectra=physical,
+                iteration=self._iteration,
+                chooser=chooser,
+                strategy=self.label,
+                request=request,
+            )
+        self.iterations.extend([self._iteration] * len(indices))
+        self.choosers.extend([chooser] * len(indices))
+        self.timestamps.extend([time.time() - self._started] * len(indices))
+        self._iteration += 1
+
+    def _tell(self, indices: np.ndarray, physical: np.ndarray) -> None:
+        if self.measure is None:
+            normalized = self._truth[indices]
+        else:
+            normalized = self.data.spectra_norm.apply(physical)
+        self._proposal = None
+        self.strategy.tell(indices, normalized)
+
+    def _measure_and_tell(
+        self, indices: np.ndarray, chooser: str, request: str | None = None
+    ) -> StepResult:
+        start = time.perf_counter()
+        request = self._send(indices, request)
+        physical = self._measure(indices, request)
+        self._record(indices, physical, chooser, request)
+        self._tell(indices, physical)
+        metrics = self._evaluate()
+        return StepResult(
+            indices, self.n_measured, time.perf_counter() - start, metrics
+        )
+
+    def _next_size(self, pending: int = 0) -> int:
+        """Points in the next model batch (the initial batch first)."""
+        room = self.budget - self.n_measured - pending
+        size = self.batch if self._initial_done else self.n_init
+        return max(0, min(size, room))
+
+    def propose(self, k: int | None = None) -> np.ndarray:
+        """The candidates the model would measure next, without measuring.
+
+        The next :meth:`step` measures exactly these (unless a measurement
+        comes in between); ``candidates.grid_index`` gives their grid
+        positions. ``k`` defaults to the size of the next batch.
+        """
+        if self.done:
+            raise ParameterError(f"the budget of {self.budget} measurements is spent")
+        k = self._next_size() if k is None else int(k)
+        if self._proposal is None or len(self._proposal) != k:
+            self._proposal = self.strategy.ask(k)
+        return self._proposal.copy()
 
     def step(self) -> StepResult:
         """Choose, measure and learn from one batch (the initial points first)."""
         if self.done:
             raise ParameterError(f"the budget of {self.budget} measurements is spent")
-        start = time.perf_counter()
-        first = self.n_measured == 0
-        k = self.n_init if first else min(self.batch, self.budget - self.n_measured)
-        indices = self.strategy.ask(k)
-        spectra = self._spectra_for(indices)
-        self.strategy.tell(indices, spectra)
-        self.iterations.extend([self._iteration] * len(indices))
-        self._iteration += 1
-        self.timestamps.extend([time.time() - self._started] * len(indices))
-        metrics = self._evaluate()
-        return StepResult(
-            indices, self.n_measured, time.perf_counter() - start, metrics
-        )
+        chooser = "model" if self._initial_done else "initial"
+        indices = self.propose()
+        self._initial_done = True
+        return self._measure_and_tell(indices, chooser)
+
+    def measure_points(self, grid_index, chooser: str = "operator") -> StepResult:
+        """Measure points chosen outside the model, e.g. by the operator.
+
+        Parameters
+        ----------
+        grid_index : array-like
+            ``m x 2`` ``(row, col)`` positions on the spectral grid; each must
+            be a candidate that is not measured yet. They count towards the
+            budget.
+        chooser : {'operator', 'model', 'initial'}
+            Stored with the points (``'operator'`` by default).
+
+        Raises
+        ------
+        ParameterError
+            Naming the first point that is off the grid, not a candidate,
+            already measured or given twice.
+        """
+        if chooser not in CHOOSERS:
+            raise ParameterError(f"chooser must be one of {CHOOSERS}, got {chooser!r}")
+        gi = np.asarray(grid_index)
+        if gi.size == 0 or gi.ndim > 2 or gi.shape[-1] != 2:
+            raise ParameterError(
+                f"grid_index must be an m x 2 array of (row, col); got shape "
+                f"{gi.shape}"
+            )
+        gi = gi.reshape(-1, 2)
+        if not np.all(np.mod(gi, 1) == 0):
+            raise ParameterError("grid_index must hold integer (row, col) positions")
+        gi = gi.astype(np.int64)
+        ny, nx = self.data.grid_shape
+        seen: set[int] = set()
+        indices = np.empty(len(gi), dtype=np.int64)
+        for i, (row, col) in enumerate(gi):
+            where = f"point (row {row}, col {col})"
+            if not (0 <= row < ny and 0 <= col < nx):
+                raise ParameterError(f"{where} is outside the {ny} x {nx} grid")
+            c = int(self._lookup[row, col])
+            if c < 0:
+                raise ParameterError(
+                    f"{where} is not a candidate (its {self.candidates.patch} px "
+                    "patch leaves the image, or its data are masked)"
+                )
+            if self.strategy.measured[c] or c in seen:
+                raise ParameterError(f"{where} is already measured or given twice")
+            seen.add(c)
+            indices[i] = c
+        return self._measure_and_tell(indices, chooser)
 
     def _evaluate(self) -> dict[str, float] | None:
         if self._truth is None:
@@ -349,6 +674,7 @@ class CuriosityExplorer:
         self,
         progress: bool = False,
         callback: Callable[[StepResult], None] | None = None,
+        pipeline: bool = False,
     ):
         """Step until the budget is spent; returns ``self``.
 
@@ -358,23 +684,103 @@ class CuriosityExplorer:
             Show a tqdm progress bar of measurements.
         callback : callable, optional
             Called with every :class:`StepResult`.
+        pipeline : bool
+            Decide the next batch while the microscope measures the current
+            one. The instrument then waits only for decisions that take longer
+            than a measurement, at the price of deciding without the batch
+            being measured (its points are excluded from the decision). Every
+            point is still stored before the decision that follows its
+            arrival.
         """
         from tqdm.auto import tqdm
 
         bar = tqdm(
             total=self.budget, initial=self.n_measured, unit="pt", disable=not progress
         )
+
+        def report(result: StepResult) -> None:
+            bar.update(len(result.indices))
+            if result.metrics:
+                bar.set_postfix(mse_mean=f"{result.metrics['mse_mean']:.3g}")
+            if callback is not None:
+                callback(result)
+
         try:
-            while not self.done:
-                result = self.step()
-                bar.update(len(result.indices))
-                if result.metrics:
-                    bar.set_postfix(mse_mean=f"{result.metrics['mse_mean']:.3g}")
-                if callback is not None:
-                    callback(result)
+            if pipeline:
+                self._run_pipelined(report)
+            else:
+                while not self.done:
+                    report(self.step())
         finally:
             bar.close()
         return self
+
+    def _run_pipelined(self, report: Callable[[StepResult], None]) -> None:
+        """The loop of :meth:`run` with measuring and deciding overlapped."""
+        if self.done:
+            return
+        chooser = "model" if self._initial_done else "initial"
+        batch = self.propose()
+        self._initial_done = True
+        told: tuple | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="microscope") as pool:
+            while batch is not None:
+                start = time.perf_counter()
+                request = self._send(batch)
+                future = pool.submit(self._measure, batch, request)
+                if told is not None:  # learn from the previous batch meanwhile
+                    self._tell(*told)
+                    report(
+                        StepResult(
+                            told[0],
+                            self.n_measured,
+                            time.perf_counter() - start,
+                            self._evaluate(),
+                        )
+                    )
+                size = self._next_size(pending=len(batch))
+                following = (
+                    self.strategy.ask(size, exclude=batch) if size > 0 else None
+                )
+                physical = future.result()
+                self._record(batch, physical, chooser, request)
+                told, batch, chooser = (batch, physical), following, "model"
+        start = time.perf_counter()
+        self._tell(*told)
+        report(
+            StepResult(
+                told[0], self.n_measured, time.perf_counter() - start, self._evaluate()
+            )
+        )
+
+    def idle_fraction(self) -> float:
+        """Share of the time between the first and the last microscope call
+        that the microscope spent waiting for decisions (NaN before two
+        calls)."""
+        if len(self.instrument_log) < 2:
+            return float("nan")
+        log_ = sorted(self.instrument_log)
+        busy = sum(end - start for start, end in log_)
+        span = log_[-1][1] - log_[0][0]
+        return max(0.0, 1.0 - busy / span) if span > 0 else 0.0
+
+    def close(self) -> None:
+        """Finish the session: its results go into the session file as NSID
+        datasets (a new ``Results_NNN`` group; older ones are removed).
+        Without a session nothing happens; closing twice is harmless."""
+        if self.journal is None or self.n_measured == 0:
+            return
+        import h5py
+
+        from pycroscopy_curiosity.data.results import RESULTS_GROUP
+
+        written = self.save(self.journal.path, mode="a")
+        keep = next(iter(written.values())).strip("/").split("/")[0]
+        with h5py.File(self.journal.path, "a") as handle:
+            for name in list(handle):
+                if name.startswith(RESULTS_GROUP + "_") and name != keep:
+                    del handle[name]
+        log.info("session %s closed with %d points", self.journal.path, self.n_measured)
 
     # -- results -------------------------------------------------------------
     def parameters(self) -> dict:
@@ -390,6 +796,7 @@ class CuriosityExplorer:
             "seed": self.seed,
             "eval_every": self.eval_every,
             "replay": self.measure is None,
+            "microscope": self.microscope or "",
             "options": self.options.as_dict(),
             "package_version": __version__,
         }
@@ -464,10 +871,8 @@ class CuriosityExplorer:
             spectra,
             extra={
                 "iteration": self.iterations[:n],
-                "chooser": [
-                    "model" if it > 0 else "initial" for it in self.iterations[:n]
-                ],
-                "strategy": [self.workflow] * n,
+                "chooser": self.choosers[:n],
+                "strategy": [self.label] * n,
                 "time_s": self.timestamps[:n],
             },
         )

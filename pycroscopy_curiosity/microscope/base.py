@@ -96,6 +96,20 @@ class Microscope(ABC):
             Naming the backend and the point that could not be measured.
         """
 
+    def measure_as(
+        self,
+        request_id: str,
+        grid_index: np.ndarray,
+        coordinates: np.ndarray | None = None,
+    ) -> Measurement:
+        """:meth:`measure` under a request id.
+
+        Backends that can be asked twice for the same request (a remote
+        server after a lost reply) answer a repeated id from their record
+        instead of measuring again; the default simply measures.
+        """
+        return self.measure(grid_index, coordinates)
+
     def acquire_image(self):
         """The structure image as a sidpy Dataset, when the backend can."""
         raise MicroscopeError(f"{self.name} cannot acquire a structure image")

@@ -249,7 +249,7 @@ class AutoencoderStrategy(Strategy):
         """
         from sklearn.cluster import KMeans
 
-        open_ = np.flatnonzero(~self.measured)
+        open_ = np.flatnonzero(~self.unavailable)
         k = min(k, len(open_))
         latent = self.ae_latent[open_]
         km = KMeans(n_clusters=k, n_init=4, random_state=child_seed(self.rng))
@@ -277,7 +277,7 @@ class AutoencoderStrategy(Strategy):
                 self.maps_["acquisition"],
                 k,
                 self.rng,
-                exclude=self.measured,
+                exclude=self.unavailable,
                 random_step=self.options.random_step,
                 best=self.options.best,
             )

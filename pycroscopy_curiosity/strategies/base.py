@@ -75,6 +75,7 @@ class Strategy(ABC):
         self.seed = int(seed)
         self.rng = np.random.default_rng(seed)
         self.measured = np.zeros(self.n_candidates, dtype=bool)
+        self.reserved = np.zeros(self.n_candidates, dtype=bool)
         self.order: list[int] = []
         self.spectra = np.zeros((self.n_candidates, self.n_spec), dtype=np.float32)
 
@@ -88,8 +89,21 @@ class Strategy(ABC):
         """Number of candidates still open."""
         return self.n_candidates - self.n_measured
 
-    def ask(self, k: int = 1) -> np.ndarray:
+    @property
+    def unavailable(self) -> np.ndarray:
+        """``(n,)`` bool: measured, or excluded from the current :meth:`ask`."""
+        return self.measured | self.reserved
+
+    def ask(self, k: int = 1, exclude=None) -> np.ndarray:
         """The next ``k`` candidate indices to measure (fewer if fewer remain).
+
+        Parameters
+        ----------
+        k : int
+            Points wanted.
+        exclude : array-like of int, optional
+            Candidates not to propose although not yet told, for example the
+            points a microscope is measuring right now.
 
         Raises
         ------
@@ -101,13 +115,21 @@ class Strategy(ABC):
         """
         if isinstance(k, bool) or int(k) != k or k < 1:
             raise ParameterError(f"ask for at least one point, got k={k!r}")
-        if self.n_unmeasured == 0:
-            raise ParameterError(
-                f"all {self.n_candidates} candidates are measured; nothing to ask"
-            )
-        k = min(int(k), self.n_unmeasured)
-        proposal = np.asarray(self._propose(k), dtype=np.int64).reshape(-1)
-        self._validate(proposal, k)
+        self.reserved[:] = False
+        if exclude is not None:
+            self.reserved[np.asarray(exclude, dtype=np.int64).reshape(-1)] = True
+        try:
+            n_open = int((~self.unavailable).sum())
+            if n_open == 0:
+                raise ParameterError(
+                    f"all {self.n_candidates} candidates are measured or "
+                    "excluded; nothing to ask"
+                )
+            k = min(int(k), n_open)
+            proposal = np.asarray(self._propose(k), dtype=np.int64).reshape(-1)
+            self._validate(proposal, k)
+        finally:
+            self.reserved[:] = False
         return proposal
 
     def _validate(self, proposal: np.ndarray, k: int) -> None:
@@ -121,6 +143,8 @@ class Strategy(ABC):
             raise StrategyError(f"{self.name} proposed a point twice in one batch")
         if self.measured[proposal].any():
             raise StrategyError(f"{self.name} proposed an already measured point")
+        if self.reserved[proposal].any():
+            raise StrategyError(f"{self.name} proposed an excluded point")
 
     def tell(self, indices, spectra) -> None:
         """Record spectra measured at candidate ``indices`` and update.
@@ -157,8 +181,8 @@ class Strategy(ABC):
         self._update(indices)
 
     def random_unmeasured(self, k: int) -> np.ndarray:
-        """``k`` distinct unmeasured candidates drawn from the strategy's RNG."""
-        open_ = np.flatnonzero(~self.measured)
+        """``k`` distinct open candidates drawn from the strategy's RNG."""
+        open_ = np.flatnonzero(~self.unavailable)
         return self.rng.choice(open_, size=min(k, len(open_)), replace=False)
 
     @abstractmethod

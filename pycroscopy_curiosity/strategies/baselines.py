@@ -118,7 +118,7 @@ class GridStrategy(Strategy):
         self.schedule = interleaved_order(candidates.grid_index, self.seed)
 
     def _propose(self, k: int) -> np.ndarray:
-        remaining = self.schedule[~self.measured[self.schedule]]
+        remaining = self.schedule[~self.unavailable[self.schedule]]
         return remaining[:k]
 
 
@@ -216,7 +216,7 @@ class QuasiRandomStrategy(Strategy):
 
     def _propose(self, k: int) -> np.ndarray:
         points = self._low + self._draw(k) * self._extent
-        open_ = ~self.measured
+        open_ = ~self.unavailable
         chosen = np.empty(k, dtype=np.int64)
         for i, point in enumerate(points):
             chosen[i] = self._nearest_open(point, open_)

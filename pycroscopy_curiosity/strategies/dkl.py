@@ -405,7 +405,7 @@ class DKLStrategy(Strategy):
         if self._ucb is None:
             chosen = self.random_unmeasured(k)
         else:
-            open_ = np.flatnonzero(~self.measured)
+            open_ = np.flatnonzero(~self.unavailable)
             best = np.argsort(-self._ucb[open_], kind="stable")[:k]
             chosen = open_[best]
         self._pending_acquisition += time.perf_counter() - start

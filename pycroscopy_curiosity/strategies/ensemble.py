@@ -305,7 +305,7 @@ class EnsembleStrategy(Strategy):
             chosen = select_batch(
                 self.state.acquisition,
                 k,
-                exclude=self.measured,
+                exclude=self.unavailable,
                 positions=self.candidates.pixels,
                 min_spacing=self.options.min_spacing,
             )
