@@ -73,25 +73,29 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def data_from_args(args: argparse.Namespace):
-    """Build the :class:`ExplorationData` the data options describe."""
-    from pycroscopy_curiosity.data.exploration import load_exploration_data
-
+def data_options_from_args(args: argparse.Namespace) -> dict:
+    """The options of ``load_exploration_data`` the data options describe."""
     if args.image_dataset is None and args.image_index is None:
         if args.image_reduce is None:
             args.image_reduce = "mean"
             log.info("no structure image chosen: using the mean of the spectra")
-    return load_exploration_data(
-        args.file,
-        dataset=args.dataset,
-        image_dataset=args.image_dataset,
-        image_file=args.image_file,
-        image_index=args.image_index,
-        image_reduce=args.image_reduce,
-        image_range=args.image_range,
-        spectral_range=args.spectral_range,
-        nonfinite=args.nonfinite,
-    )
+    return {
+        "dataset": args.dataset,
+        "image_dataset": args.image_dataset,
+        "image_file": args.image_file,
+        "image_index": args.image_index,
+        "image_reduce": args.image_reduce,
+        "image_range": args.image_range,
+        "spectral_range": args.spectral_range,
+        "nonfinite": args.nonfinite,
+    }
+
+
+def data_from_args(args: argparse.Namespace):
+    """Build the :class:`ExplorationData` the data options describe."""
+    from pycroscopy_curiosity.data.exploration import load_exploration_data
+
+    return load_exploration_data(args.file, **data_options_from_args(args))
 
 
 def _has_data_choice(args: argparse.Namespace) -> bool:
@@ -301,21 +305,91 @@ def _explorer_kwargs(args: argparse.Namespace) -> dict:
     }
 
 
+def _open_backend(args: argparse.Namespace, data, spec: str | None, data_options: dict):
+    """The microscope of a run (``None``: replay the data in-process)."""
+    from pycroscopy_curiosity.microscope import check_compatible, open_microscope
+
+    if spec is None:
+        return None
+    options = {}
+    if spec == "aecroscopy":
+        options = {"grid_shape": data.grid_shape}
+    backend = open_microscope(
+        spec,
+        data,
+        data_options=data_options,
+        token_file=args.token_file,
+        delay=args.delay,
+        noise=args.noise,
+        seed=args.seed if args.seed is not None else 0,
+        timeout=args.timeout,
+        **options,
+    )
+    check_compatible(backend, data)
+    return backend
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Replay a pre-acquired spectral dataset, point by point, and learn."""
+    """Learn point by point, from a file's spectra or from a microscope."""
+    from pathlib import Path
+
     from pycroscopy_curiosity.explorer import CuriosityExplorer
 
-    data = data_from_args(args)
-    explorer = CuriosityExplorer(data, **_explorer_kwargs(args))
-    print(
-        f"{args.file}: {len(explorer.candidates)} candidates, {explorer.n_init} "
-        f"initial points, budget {explorer.budget}",
-        flush=True,
-    )
-    explorer.run(progress=not args.no_progress)
-    paths = explorer.save(args.out)
+    if args.resume:
+        if args.session:
+            raise ParameterError("give --session (a new session) or --resume, not both")
+        changes = {"budget": args.budget} if args.budget is not None else {}
+        record_explorer = CuriosityExplorer.resume(
+            args.resume, threads=args.threads, **changes
+        )
+        if args.microscope or record_explorer.microscope:
+            spec = args.microscope or record_explorer.microscope
+            load = dict(record_explorer.load or {})
+            load.pop("path", None)
+            record_explorer.measure = _open_backend(
+                args, record_explorer.data, spec, load
+            )
+            record_explorer.microscope = spec
+        explorer = record_explorer
+        print(
+            f"resumed {args.resume}: {explorer.n_measured} of {explorer.budget} "
+            "measured",
+            flush=True,
+        )
+    else:
+        if args.file is None:
+            raise ParameterError("give FILE (the data), or --resume SESSION.h5")
+        if args.out is None and args.session is None:
+            raise ParameterError("give --out RESULTS.h5 or --session SESSION.h5")
+        data_options = data_options_from_args(args)
+        data = data_from_args(args)
+        backend = _open_backend(args, data, args.microscope, data_options)
+        explorer = CuriosityExplorer(
+            data,
+            measure=backend,
+            session=args.session,
+            overwrite=args.overwrite,
+            load={"path": str(Path(args.file).resolve()), **data_options},
+            microscope=args.microscope,
+            **_explorer_kwargs(args),
+        )
+        print(
+            f"{args.file}: {len(explorer.candidates)} candidates, {explorer.n_init} "
+            f"initial points, budget {explorer.budget}",
+            flush=True,
+        )
+    try:
+        explorer.run(progress=not args.no_progress, pipeline=args.pipeline)
+    finally:
+        if explorer.journal is not None:
+            explorer.close()
+            print(f"session: {explorer.journal.path}")
+        if explorer.measure is not None:
+            explorer.measure.close()
     print(explorer.summary())
-    print(f"results: {args.out} ({', '.join(paths)})")
+    if args.out:
+        paths = explorer.save(args.out)
+        print(f"results: {args.out} ({', '.join(paths)})")
     if args.figure:
         from pycroscopy_curiosity.plotting import exploration_figure
 
@@ -363,6 +437,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"\nresults: {out / (curious + '.h5')}, {out / 'random.h5'}; figure: {figure}"
     )
+    return 0
+
+
+def _key_values(items: list[str]) -> dict:
+    """``KEY=VALUE`` strings as a dict; values parsed as JSON when they can be."""
+    import json
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"expected KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a backend over Pyro5 until interrupted."""
+    from pycroscopy_curiosity.microscope import ReplayMicroscope
+    from pycroscopy_curiosity.microscope.remote import InstrumentServer, read_token
+
+    token = read_token(args.token_file) if args.token_file else None
+    if args.backend == "replay":
+        if args.file is None:
+            raise ParameterError("serve --backend replay needs FILE")
+        backend = ReplayMicroscope(
+            data_from_args(args), delay=args.delay, noise=args.noise, seed=args.seed
+        )
+    else:
+        from pycroscopy_curiosity.microscope.aecroscopy import AecroscopyMicroscope
+
+        backend = AecroscopyMicroscope(**_key_values(args.aecroscopy_option))
+    server = InstrumentServer(
+        backend,
+        host=args.host,
+        port=args.port,
+        token=token,
+        max_points=args.max_points,
+        max_bytes=args.max_bytes,
+    )
+    if log.level > logging.INFO or log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)  # every request is logged
+    print(f"serving {backend.name} at {server.address}", flush=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        print("stopped")
     return 0
 
 
@@ -493,18 +617,104 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="learn from a pre-acquired NSID spectral dataset, point by point",
-        description="Replay FILE's spectra point by point as if measured, learn "
-        "the structure-property relation with curiosity-driven sampling, and "
-        "write maps, predicted spectra and the measured points to --out.",
+        help="learn point by point, from a file's spectra or from a microscope",
+        description="Learn the structure-property relation with curiosity-"
+        "driven sampling. Without --microscope, FILE's spectra are replayed "
+        "point by point as if measured; with it, the chosen points are measured "
+        "by the microscope. Maps, predicted spectra and the measured points go "
+        "to --out and, with --session, every measured point is stored at once "
+        "so that --resume can continue after a crash.",
     )
-    run.add_argument("file", metavar="FILE")
+    run.add_argument("file", metavar="FILE", nargs="?", help="the data (NSID-HDF5)")
     add_data_options(run)
     add_run_options(run)
-    run.add_argument("--out", required=True, metavar="RESULTS.h5")
+    run.add_argument("--out", metavar="RESULTS.h5", help="write the results here")
+    closed = run.add_argument_group("microscope and session")
+    closed.add_argument(
+        "--microscope",
+        metavar="SPEC",
+        help="replay | replay:FILE | remote://HOST:PORT | aecroscopy "
+        "(default: replay FILE in-process)",
+    )
+    closed.add_argument(
+        "--token-file", metavar="PATH", help="the remote server's shared token"
+    )
+    closed.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="remote: seconds to wait for one reply (default 60)",
+    )
+    closed.add_argument(
+        "--delay", type=float, default=0.0, help="replay: seconds per point"
+    )
+    closed.add_argument(
+        "--noise", type=float, default=0.0, help="replay: noise std added"
+    )
+    closed.add_argument(
+        "--session",
+        metavar="SESSION.h5",
+        help="new session file: every measured point is stored and flushed "
+        "before the next decision",
+    )
+    closed.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --session file"
+    )
+    closed.add_argument(
+        "--resume",
+        metavar="SESSION.h5",
+        help="continue a session (settings and data as stored; --budget may "
+        "raise the budget)",
+    )
+    closed.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="decide the next points while the microscope measures",
+    )
     run.add_argument("--figure", metavar="PNG", help="also save a summary figure")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve a microscope to remote clients over Pyro5",
+        description="Run on the microscope's computer: expose measure, "
+        "capabilities and acquire_image of a backend over Pyro5 to clients "
+        "(run --microscope remote://HOST:PORT). Binds to loopback unless --host "
+        "says otherwise; with --token-file every call must carry the token.",
+    )
+    serve.add_argument(
+        "file", metavar="FILE", nargs="?", help="replay: the data to serve"
+    )
+    serve.add_argument("--backend", choices=("replay", "aecroscopy"), default="replay")
+    add_data_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind to")
+    serve.add_argument("--port", type=int, default=9091, help="TCP port (0: any)")
+    serve.add_argument("--token-file", metavar="PATH", help="shared token")
+    serve.add_argument(
+        "--max-points", type=int, default=256, help="most points per request"
+    )
+    serve.add_argument(
+        "--max-bytes",
+        type=int,
+        default=16 * 2**20,
+        help="most bytes of array data per request",
+    )
+    serve.add_argument(
+        "--delay", type=float, default=0.0, help="replay: seconds per point"
+    )
+    serve.add_argument(
+        "--noise", type=float, default=0.0, help="replay: noise std added"
+    )
+    serve.add_argument("--seed", type=int, default=0, help="replay: noise seed")
+    serve.add_argument(
+        "--aecroscopy-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="aecroscopy: a constructor option of the adapter (repeatable)",
+    )
+    serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser(
         "benchmark",

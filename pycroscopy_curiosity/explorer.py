@@ -455,9 +455,7 @@ class CuriosityExplorer:
             self._iteration = int(record.iteration.max()) + 1
             self._initial_done = True
             self._evaluate()
-        log.info(
-            "resumed session %s: %d points stored", self.journal.path, record.n
-        )
+        log.info("resumed session %s: %d points stored", self.journal.path, record.n)
         lost = record.pending()
         by_request: dict[str, list[int]] = {}
         for candidate, request in lost.items():
@@ -617,8 +615,7 @@ class CuriosityExplorer:
         gi = np.asarray(grid_index)
         if gi.size == 0 or gi.ndim > 2 or gi.shape[-1] != 2:
             raise ParameterError(
-                f"grid_index must be an m x 2 array of (row, col); got shape "
-                f"{gi.shape}"
+                f"grid_index must be an m x 2 array of (row, col); got shape {gi.shape}"
             )
         gi = gi.reshape(-1, 2)
         if not np.all(np.mod(gi, 1) == 0):
@@ -739,9 +736,7 @@ class CuriosityExplorer:
                         )
                     )
                 size = self._next_size(pending=len(batch))
-                following = (
-                    self.strategy.ask(size, exclude=batch) if size > 0 else None
-                )
+                following = self.strategy.ask(size, exclude=batch) if size > 0 else None
                 physical = future.result()
                 self._record(batch, physical, chooser, request)
                 told, batch, chooser = (batch, physical), following, "model"
@@ -935,6 +930,11 @@ class CuriosityExplorer:
             kind = " (best-model update)" if self.workflow != "autoencoder" else ""
             lines.append(
                 f"median seconds per iteration{kind}: {np.median(updates):.3f}"
+            )
+        if len(self.instrument_log) > 1:
+            lines.append(
+                f"microscope idle while the model decided: "
+                f"{100 * self.idle_fraction():.0f} % of the time"
             )
         if self.history:
             last = self.history[-1]
