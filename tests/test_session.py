@@ -32,9 +32,7 @@ def sample_file(tmp_path_factory):
 
 def _explorer(sample_file, **kw):
     path, paths = sample_file
-    args = dict(
-        patch=8, init=6, budget=14, batch=2, seed=1, eval_every=4, **FAST
-    )
+    args = dict(patch=8, init=6, budget=14, batch=2, seed=1, eval_every=4, **FAST)
     args.update(kw)
     return CuriosityExplorer.from_file(
         path, data_options={"image_dataset": paths["structure"]}, **args

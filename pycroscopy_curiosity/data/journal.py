@@ -124,8 +124,7 @@ class Journal:
         path = Path(path)
         if path.exists() and not overwrite:
             raise DataFileError(
-                f"session file {str(path)!r} exists; resume it or choose "
-                "another path"
+                f"session file {str(path)!r} exists; resume it or choose another path"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         with h5py.File(path, "w") as handle:
@@ -287,9 +286,7 @@ class Journal:
                 "time": np.full(m, now),
                 "iteration": np.full(m, int(iteration), np.int64),
                 "chooser": np.full(m, CHOOSERS.index(chooser), np.int8),
-                "strategy": np.full(
-                    m, self._strategy_code(group, strategy), np.int8
-                ),
+                "strategy": np.full(m, self._strategy_code(group, strategy), np.int8),
                 "request": np.array([request] * m, _REQUEST),
             }
             for name, column in values.items():
