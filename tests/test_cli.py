@@ -357,3 +357,55 @@ def test_benchmark_command_writes_report_and_figure(tmp_path, capsys):
     assert figure.stat().st_size > 10_000
     assert main(args[:-1] + ["--strategies", "random,magic"]) == 2
     assert "unknown strategies ['magic']" in capsys.readouterr().err
+
+
+def test_run_with_session_replay_backend_and_resume(tmp_path, capsys):
+    from pycroscopy_curiosity.data.journal import Journal
+    from pycroscopy_curiosity.data.results import read_results
+
+    sample = tmp_path / "s.h5"
+    _small_sample(sample)
+    session = tmp_path / "session.h5"
+    base = ["run", str(sample), "--image-index", "3", "--patch", "8"]
+    base += ["--init", "8", "--batch", "2", "--seed", "2"]
+    args = base + ["--budget", "12", "--microscope", "replay", "--delay", "0.01"]
+    args += ["--session", str(session), "--pipeline"]
+    assert main(args + LIGHT) == 0
+    text = capsys.readouterr().out
+    assert f"session: {session}" in text and "microscope idle" in text
+    record = Journal.read(session)
+    assert record.n == 12 and record.config["microscope"] == "replay"
+    assert read_results(session)["measured"].shape == (12, 16)
+    # a session is never overwritten by accident
+    assert main(args + LIGHT) == 2
+    assert "exists; resume it" in capsys.readouterr().err
+    # resume with a larger budget
+    assert main(["run", "--resume", str(session), "--budget", "16"] + LIGHT) == 0
+    assert f"resumed {session}: 12 of 16 measured" in capsys.readouterr().out
+    record = Journal.read(session)
+    assert record.n == 16 and len(set(record.candidate.tolist())) == 16
+    # option clashes and missing pieces
+    clash = ["run", "--resume", str(session), "--session", str(tmp_path / "b.h5")]
+    assert main(clash) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["run", "--no-progress"]) == 2
+    assert "give FILE" in capsys.readouterr().err
+    assert main(["run", str(sample), "--image-index", "3"]) == 2
+    assert "--out RESULTS.h5 or --session" in capsys.readouterr().err
+    assert main(base + ["--microscope", "telescope", "--out", "x.h5"]) == 2
+    assert "unknown microscope 'telescope'" in capsys.readouterr().err
+
+
+def test_serve_needs_a_file_and_a_readable_token(tmp_path, capsys):
+    assert main(["serve", "--backend", "replay"]) == 2
+    assert "needs FILE" in capsys.readouterr().err
+    sample = tmp_path / "s.h5"
+    _small_sample(sample)
+    capsys.readouterr()
+    empty = tmp_path / "token"
+    empty.write_text("  \n")
+    assert main(["serve", str(sample), "--token-file", str(empty)]) == 2
+    assert "is empty" in capsys.readouterr().err
+    missing = tmp_path / "nope"
+    assert main(["serve", str(sample), "--token-file", str(missing)]) == 2
+    assert "cannot read the token file" in capsys.readouterr().err
