@@ -313,7 +313,7 @@ def _open_backend(args: argparse.Namespace, data, spec: str | None, data_options
         return None
     options = {}
     if spec == "aecroscopy":
-        options = {"grid_shape": data.grid_shape}
+        options = {"grid_shape": data.grid_shape, **_key_values(args.backend_option)}
     backend = open_microscope(
         spec,
         data,
@@ -471,7 +471,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         from pycroscopy_curiosity.microscope.aecroscopy import AecroscopyMicroscope
 
-        backend = AecroscopyMicroscope(**_key_values(args.aecroscopy_option))
+        backend = AecroscopyMicroscope(**_key_values(args.backend_option))
     server = InstrumentServer(
         backend,
         host=args.host,
@@ -640,6 +640,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--token-file", metavar="PATH", help="the remote server's shared token"
     )
     closed.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="aecroscopy: an option of the adapter, VALUE as JSON when it parses "
+        "(repeatable)",
+    )
+    closed.add_argument(
         "--timeout",
         type=float,
         default=60.0,
@@ -708,11 +716,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--seed", type=int, default=0, help="replay: noise seed")
     serve.add_argument(
-        "--aecroscopy-option",
+        "--backend-option",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="aecroscopy: a constructor option of the adapter (repeatable)",
+        help="aecroscopy: an option of the adapter, VALUE as JSON when it parses "
+        "(repeatable), e.g. grid_shape=[49,49]",
     )
     serve.set_defaults(func=cmd_serve)
 
