@@ -464,9 +464,10 @@ class AecroscopyMicroscope(Microscope):
     aebe : object, optional
         An already constructed ``aecroscopy.acquisition.AEBE.AEBE`` (set up
         and initialised by the caller), or an object with the same methods
-        such as :class:`~.aecroscopy_double.AEBEDouble`. When omitted, one
-        is built from ``aebe_options`` and ``init_BEPyAE`` is called: this
-        starts the BE software and works only on its Windows PC.
+        such as :class:`~.aecroscopy_double.AEBEDouble`; ``'double'`` builds
+        that double (a dry run, from the command line too). When omitted, an
+        AEBE is built from ``aebe_options`` and ``init_BEPyAE`` is called:
+        this starts the BE software and works only on its Windows PC.
     grid_shape : (int, int), optional
         ``(ny, nx)`` of the spectral grid; needed for ``positions='grid'``.
     positions : {'grid', 'physical'}
@@ -495,7 +496,8 @@ class AecroscopyMicroscope(Microscope):
     be_parms, io_parms : dict, optional
         Sent once through ``define_be_parms`` and ``define_io_cluster``.
     aebe_options : dict, optional
-        Keyword arguments of ``AEBE(...)`` (``exe_path``, ``backend``, ...).
+        Keyword arguments of ``AEBE(...)`` (``exe_path``, ``backend``, ...),
+        or of ``AEBEDouble(...)`` with ``aebe='double'``.
     offline_development : bool
         Passed to ``init_BEPyAE`` when the adapter builds the AEBE.
     """
@@ -569,6 +571,18 @@ class AecroscopyMicroscope(Microscope):
         self._closed = False
         if aebe is None:
             aebe = self._connect(dict(aebe_options or {}), offline_development)
+        elif isinstance(aebe, str):
+            if aebe != "double":
+                raise ParameterError(
+                    f"aecroscopy aebe must be an AEBE-like object or 'double'; "
+                    f"got {aebe!r}"
+                )
+            from pycroscopy_curiosity.microscope.aecroscopy_double import AEBEDouble
+
+            try:
+                aebe = AEBEDouble(**dict(aebe_options or {}))
+            except TypeError as exc:
+                raise ParameterError(f"aecroscopy double options: {exc}") from exc
         elif aebe_options:
             raise ParameterError("aecroscopy: give aebe or aebe_options, not both")
         self.aebe = aebe

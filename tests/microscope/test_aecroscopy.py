@@ -555,6 +555,20 @@ def test_bad_options_are_refused(options, error):
         AecroscopyMicroscope(AEBEDouble(), **options)
 
 
+def test_the_double_by_name_for_dry_runs():
+    scope = AecroscopyMicroscope(
+        "double", grid_shape=(3, 3), aebe_options={"steps_per_cycle": 8}
+    )
+    assert isinstance(scope.aebe, AEBEDouble)
+    assert scope.measure([[1, 1]]).spectra.shape == (1, 8)
+    with pytest.raises(ParameterError, match="AEBE-like object or 'double'"):
+        AecroscopyMicroscope("labview", grid_shape=(3, 3))
+    with pytest.raises(ParameterError, match="double options: .*'exe_path'"):
+        AecroscopyMicroscope(
+            "double", grid_shape=(3, 3), aebe_options={"exe_path": "C:/x"}
+        )
+
+
 # --- building AEBE: lazy import ----------------------------------------------
 
 
