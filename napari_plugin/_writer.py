@@ -154,11 +154,14 @@ def points_dataset(coords: np.ndarray, meta: dict, name: str):
     values, its world ``(x, y)`` the coordinates, text features metadata."""
     import sidpy
 
+    if not len(coords):
+        raise DataError(f"points layer {name!r} holds no points")
     coords = coords.reshape(len(coords), -1)
     if coords.shape[1] != 2:
         raise DataError(f"points layer {name!r} is {coords.shape[1]}-D; 2-D expected")
-    if not len(coords):
-        raise DataError(f"points layer {name!r} holds no points")
+    scale = np.asarray(meta.get("scale", (1.0, 1.0)), dtype=np.float64)
+    translate = np.asarray(meta.get("translate", (0.0, 0.0)), dtype=np.float64)
+    coords = coords * scale + translate  # world coordinates
     features = meta.get("features")
     numeric, text = {}, {}
     if features is not None and len(features):
