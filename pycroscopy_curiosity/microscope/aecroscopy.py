@@ -488,7 +488,8 @@ class AecroscopyMicroscope(Microscope):
     units : str
         Units of the quick-fit amplitude (aecroscopy does not say).
     points_per_call : int
-        Points sent to one ``do_beps_specific`` call (see the docs on why 1).
+        Points sent to one ``do_beps_specific`` call; docs/aecroscopy.md says
+        why the default is 1.
     image_pixels, image_channel, raster_parms
         The raster scan of :meth:`acquire_image`: pixels per line (and
         lines), which image to return (one of ``IMAGE_CHANNELS``) and other
