@@ -637,8 +637,9 @@ class AecroscopyMicroscope(Microscope):
         return aebe
 
     def _call(self, method: str, what: str, **kwargs):
-        """Call an AEBE method; its prints go to the debug log, its errors
-        become MicroscopeError naming ``what`` (the points, or the step)."""
+        """Call an AEBE method; its errors become MicroscopeError naming
+        ``what`` (the points, or the step). Its prints go to the debug log:
+        standard output is redirected, process-wide, while it runs."""
         if self._closed:
             raise MicroscopeError(f"{self.name}: the backend is closed")
         out = io.StringIO()
