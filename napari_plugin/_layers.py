@@ -39,7 +39,7 @@ _PINT_LENGTHS = {
 
 #: How each map of a session is shown: colormap, opacity, visibility.
 MAP_STYLES: dict[str, dict] = {
-    "predicted_error": {"colormap": "inferno", "opacity": 0.55, "visible": True},
+    "predicted_error": {"colormap": "inferno", "opacity": 0.4, "visible": True},
     "acquisition": {"colormap": "viridis", "opacity": 0.45, "visible": False},
     "error_spread": {"colormap": "magma", "opacity": 0.5, "visible": False},
     "exploration_reward": {"colormap": "cividis", "opacity": 0.5, "visible": False},
@@ -180,7 +180,7 @@ class Placement:
     @property
     def point_size(self) -> float:
         """A marker size in world units: most of one grid step."""
-        return 0.8 * min(abs(self.grid_scale[0]), abs(self.grid_scale[1]))
+        return 0.6 * min(abs(self.grid_scale[0]), abs(self.grid_scale[1]))
 
     def grid_to_world(self, grid_index: np.ndarray) -> np.ndarray:
         """``n x 2`` world ``(y, x)`` of grid ``(row, col)`` positions."""

@@ -254,6 +254,20 @@ class Snapshot:
     note: str = ""
 
 
+def status_line(s: Snapshot) -> str:
+    """One line on a snapshot for the panel's status."""
+    parts = [f"{s.n_measured} of {s.budget} measured"]
+    if s.seconds:
+        parts.append(f"last step {s.seconds:.1f} s")
+    if s.metrics and "mse_mean" in s.metrics:
+        parts.append(f"surrogate MSE {s.metrics['mse_mean']:.3g}")
+    if s.note and s.note not in ("step", "opened"):
+        parts.append(s.note)
+    if s.done:
+        parts.append("budget spent")
+    return " · ".join(parts)
+
+
 @dataclass(frozen=True)
 class Opened:
     """A session was opened (new or resumed); drawn before any step."""

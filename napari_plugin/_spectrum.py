@@ -14,6 +14,36 @@ def axis_label(name: str, quantity: str, units: str) -> str:
     return f"{text} ({units})" if units else text
 
 
+def spectra_at(snapshot, data, row: int, col: int) -> dict:
+    """What the panel shows at grid point (row, col) of a snapshot: the
+    keyword arguments of :meth:`SpectrumPanel.show_spectra`."""
+    s = snapshot
+    hits = np.flatnonzero(
+        (s.measured_index[:, 0] == row) & (s.measured_index[:, 1] == col)
+    )
+    measured = s.measured_spectra[hits[0]] if hits.size else None
+    predicted = None
+    if s.predicted is not None:
+        values = s.predicted[row, col]
+        predicted = values if np.isfinite(values).all() else None
+    title = f"grid ({row}, {col})"
+    if hits.size:
+        k = int(hits[0])
+        title += f" · measured #{k} ({s.choosers[k]})"
+    axis = data.spectral_axis
+    return {
+        "grid_index": (row, col),
+        "x": axis.values,
+        "measured": measured,
+        "predicted": predicted,
+        "xlabel": axis_label(axis.name, axis.quantity, axis.units),
+        "ylabel": axis_label(
+            "", data.spectra_quantity or "response", data.spectra_units
+        ),
+        "title": title,
+    }
+
+
 class SpectrumPanel(QWidget):
     """A matplotlib plot of the spectrum at the selected grid point.
 

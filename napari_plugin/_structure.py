@@ -39,13 +39,22 @@ def _image_datasets(file: str) -> list[tuple[str, str]]:
     except (OSError, ValueError) as exc:
         log.info("no images listed from %s: %s", file, exc)
         return []
-    out = []
-    for info in infos:
-        if len(info.shape) != 2 or info.path.lstrip("/").startswith("Results_"):
-            continue
-        name = info.title if info.title not in ("", "generic") else info.quantity
-        out.append((f"dataset: {name or info.path} ({info.path})", info.path))
-    return out
+    images = [
+        i
+        for i in infos
+        if len(i.shape) == 2 and not i.path.lstrip("/").startswith("Results_")
+    ]
+    names = [
+        (i.title if i.title not in ("", "generic") else i.quantity) or i.path
+        for i in images
+    ]
+    return [
+        (
+            f"dataset: {name}" if names.count(name) == 1 else f"dataset: {info.path}",
+            info.path,
+        )
+        for name, info in zip(names, images, strict=True)
+    ]
 
 
 def structure_choices(file: str, layers) -> list[tuple[str, tuple]]:

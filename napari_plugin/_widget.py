@@ -12,31 +12,25 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from napari.layers import Layer
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QGroupBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
+from superqt import QCollapsible
 
 from napari_plugin._compat import guard_triton
 from napari_plugin._controls import Controls, path_text, set_path
+from napari_plugin._drawing import SessionLayers, ours
 from napari_plugin._layers import (
-    CHOOSER_SYMBOLS,
-    MAP_STYLES,
-    OPERATOR_LAYER,
     Placement,
-    candidates_layer,
-    finite_limits,
-    map_layer,
-    measured_layer,
-    point_features,
 )
-from napari_plugin._registry import SESSION_KEY
 from napari_plugin._session import (
     Opened,
     Rejected,
@@ -48,14 +42,20 @@ from napari_plugin._session import (
     run_steps,
     save,
     spectral_datasets,
+    status_line,
 )
-from napari_plugin._spectrum import SpectrumPanel, axis_label
-from napari_plugin._structure import layer_structure, same_file, structure_choices
+from napari_plugin._spectrum import SpectrumPanel, spectra_at
+from napari_plugin._structure import layer_structure, structure_choices
+from pycroscopy_curiosity.errors import ParameterError
 
 log = logging.getLogger(__name__)
 
 #: States in which a worker is going.
 BUSY = ("opening", "running", "pausing", "stopping", "busy")
+
+#: Sections of the panel, top to bottom; the settings fold away.
+ORDER = ("Data", "Workflow", "Microscope", "Run", "Spectrum", "Operator", "Session")
+COLLAPSIBLE = ("Data", "Workflow", "Microscope")
 
 
 class CuriosityWidget(QWidget):
@@ -95,9 +95,7 @@ class CuriosityWidget(QWidget):
         self.backend = None
         self.worker = None
         self.snapshot: Snapshot | None = None
-        self.placement: Placement | None = None
-        self.structure_layer = None
-        self.layers: dict[str, Layer] = {}
+        self.drawn: SessionLayers | None = None
         self.extra_options: dict = {}
         self._stop_requested = False
         self._layout()
@@ -109,21 +107,35 @@ class CuriosityWidget(QWidget):
     def _layout(self) -> None:
         inner = QWidget()
         column = QVBoxLayout(inner)
-        for title, box in self.controls.groups:
-            group = QGroupBox(title)
-            QVBoxLayout(group).addWidget(box.native)
-            column.addWidget(group)
-        group = QGroupBox("Spectrum")
-        QVBoxLayout(group).addWidget(self.spectrum)
-        column.addWidget(group)
+        sections = dict(self.controls.groups)
+        sections["Spectrum"] = self.spectrum
+        self.sections: dict[str, QWidget] = {}
+        for title in ORDER:
+            content = sections[title]
+            content = getattr(content, "native", content)
+            if title in COLLAPSIBLE:
+                section = QCollapsible(title)
+                section.addWidget(content)
+                section.expand(animate=False)
+            else:
+                section = QGroupBox(title)
+                QVBoxLayout(section).addWidget(content)
+            self.sections[title] = section
+            column.addWidget(section)
         column.addStretch(1)
+        for combo in (self.controls.spectral, self.controls.structure):
+            combo.native.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.native.setMinimumContentsLength(16)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(380)
 
     def _connect(self) -> None:
         c = self.controls
@@ -142,12 +154,28 @@ class CuriosityWidget(QWidget):
         self.viewer.layers.events.removed.connect(self._layers_changed)
         self.viewer.mouse_drag_callbacks.append(self._on_click)
 
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Closing the panel stops a running session after its step."""
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Quit the worker (after the step under way) and let go of the
+        viewer's events."""
+        if self.worker is not None:
+            self._stop_requested = True
+            self.worker.quit()
+        if self._on_click in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.remove(self._on_click)
+        self.viewer.layers.events.inserted.disconnect(self._layers_changed)
+        self.viewer.layers.events.removed.disconnect(self._layers_changed)
+
     # -- data sources ---------------------------------------------------------------
     def _layers_changed(self, event=None) -> None:
         if not path_text(self.controls.file):
             for layer in self.viewer.layers:
                 source = layer.metadata.get("source_file")
-                if source and Path(source).is_file() and not _ours(layer):
+                if source and Path(source).is_file() and not ours(layer):
                     set_path(self.controls.file, source)  # refreshes
                     return
         self.refresh_sources()
@@ -317,59 +345,29 @@ class CuriosityWidget(QWidget):
         self.controls.status.value = str(text)
 
     # -- sessions: open, save, resume -----------------------------------------------
+    @property
+    def placement(self) -> Placement | None:
+        """Where the grid and the structure image lie in world space."""
+        return None if self.drawn is None else self.drawn.placement
+
+    @property
+    def structure_layer(self):
+        """The session's structure image layer."""
+        return None if self.drawn is None else self.drawn.structure
+
     def _opened(self, opened: Opened) -> None:
-        self._remove_session_layers()
+        if self.drawn is not None:
+            self.drawn.remove()
+        self.spectrum.clear()
         self.live, self.backend = opened.live, opened.backend
-        explorer = opened.live.explorer
-        self.structure_layer = self._find_structure(explorer)
-        world = None
-        if self.structure_layer is not None:
-            world = self.structure_layer.metadata.get("world_units")
-        self.placement = Placement.of(explorer.data, world)
-        if self.structure_layer is None:
-            self.structure_layer = self._add_structure(explorer)
-        self.controls.progress.max = max(explorer.budget, 1)
-        self.draw(opened.snapshot)
-
-    def _find_structure(self, explorer):
-        """The viewer's layer showing the explorer's structure image."""
-        source = explorer.data.source
-        for layer in self.viewer.layers:
-            meta = layer.metadata
-            if _ours(layer) or layer.ndim != 2 or "dataset" not in meta:
-                continue
-            file = source.image_file or source.file
-            if (
-                source.image_dataset
-                and meta.get("dataset") == source.image_dataset
-                and same_file(meta.get("source_file"), file)
-            ):
-                return layer
         kind, value = self.controls.structure.value or ("", None)
-        if kind == "layer" and value in self.viewer.layers:
-            return self.viewer.layers[value]
-        return None
-
-    def _add_structure(self, explorer):
-        data, p = explorer.data, self.placement
-        kwargs = {
-            "name": "structure",
-            "scale": p.image_scale,
-            "translate": p.image_translate,
-            "colormap": "gray",
-            "metadata": {
-                SESSION_KEY: self.live.key,
-                "world_units": p.world_units,
-                "quantity": data.image_quantity,
-                "units": data.image_units,
-                "source": data.source.image_source,
-            },
-        }
-        if p.napari_units:
-            kwargs["units"] = p.napari_units
-        layer = self.viewer.add_image(data.image, **kwargs)
-        self.viewer.layers.move(self.viewer.layers.index(layer), 0)
-        return layer
+        self.drawn = SessionLayers(
+            self.viewer,
+            opened.live.key,
+            opened.live.explorer.data,
+            chosen_layer=value if kind == "layer" else None,
+        )
+        self.draw(opened.snapshot)
 
     def save(self, path: str | None = None) -> None:
         """Write the session's results to an NSID-HDF5 file (asks where when
@@ -403,100 +401,15 @@ class CuriosityWidget(QWidget):
         self._launch(open_and_run, settings, 0, str(path), state="opening")
 
     # -- drawing --------------------------------------------------------------------
-    def _remove_session_layers(self) -> None:
-        for layer in list(self.layers.values()):
-            if layer in self.viewer.layers:
-                self.viewer.layers.remove(layer)
-        self.layers.clear()
-        self.spectrum.clear()
-
-    def _tag(self, kwargs: dict) -> dict:
-        kwargs["metadata"] = {
-            **kwargs.get("metadata", {}),
-            SESSION_KEY: self.live.key,
-            "world_units": self.placement.world_units,
-        }
-        return kwargs
-
-    def _layer(self, key: str, layer_data) -> tuple[Layer, bool]:
-        """The session's layer ``key`` and whether it was just created from
-        ``layer_data`` (otherwise the caller updates it)."""
-        data, kwargs, kind = layer_data
-        layer = self.layers.get(key)
-        if layer is not None and layer in self.viewer.layers:
-            return layer, False
-        layer = Layer.create(data, self._tag(kwargs), kind)
-        self.viewer.add_layer(layer)
-        self.layers[key] = layer
-        if kind == "image":  # maps go under every points layer
-            points = [
-                i
-                for i, other in enumerate(self.viewer.layers)
-                if other.__class__.__name__ == "Points"
-            ]
-            if points:
-                self.viewer.layers.move(self.viewer.layers.index(layer), min(points))
-        return layer, True
-
     def draw(self, snapshot: Snapshot) -> None:
         """Turn a snapshot into layers, progress and status."""
         self.snapshot = snapshot
-        p = self.placement
-        for key, values in snapshot.maps.items():
-            if key not in MAP_STYLES:
-                continue
-            layer, created = self._layer(key, map_layer(values, p, key=key))
-            if not created:
-                layer.data = values
-                layer.contrast_limits = finite_limits(values)
-        self._draw_measured(snapshot)
-        coords = p.grid_to_world(snapshot.candidates)
-        layer, created = self._layer(
-            "candidates",
-            candidates_layer(coords, size=p.point_size, units=p.napari_units),
-        )
-        if not created:
-            layer.data = coords
+        self.drawn.draw(snapshot)
         self.controls.progress.max = max(snapshot.budget, 1)
         self.controls.progress.value = snapshot.n_measured
-        self._say(self._status(snapshot))
+        self._say(status_line(snapshot))
         if self.spectrum.grid_index is not None:
             self.select_grid_point(*self.spectrum.grid_index)
-
-    def _draw_measured(self, snapshot: Snapshot) -> None:
-        p = self.placement
-        coords = p.grid_to_world(snapshot.measured_index)
-        choosers = list(snapshot.choosers)
-        layer_data = measured_layer(
-            coords,
-            choosers=choosers,
-            errors=snapshot.measured_error,
-            size=p.point_size,
-            units=p.napari_units,
-        )
-        layer, created = self._layer("measured", layer_data)
-        if created:
-            return
-        n = len(coords)
-        layer.data = coords
-        layer.features = point_features(n, choosers, snapshot.measured_error)
-        if n:
-            layer.symbol = [CHOOSER_SYMBOLS.get(c, "disc") for c in choosers]
-            layer.face_contrast_limits = (0.0, float(max(n - 1, 1)))
-            layer.face_color = "order"
-        layer.refresh()
-
-    def _status(self, s: Snapshot) -> str:
-        parts = [f"{s.n_measured} of {s.budget} measured"]
-        if s.seconds:
-            parts.append(f"last step {s.seconds:.1f} s")
-        if s.metrics and "mse_mean" in s.metrics:
-            parts.append(f"surrogate MSE {s.metrics['mse_mean']:.3g}")
-        if s.note and s.note not in ("step", "opened"):
-            parts.append(s.note)
-        if s.done:
-            parts.append("budget spent")
-        return " · ".join(parts)
 
     # -- the spectrum panel ---------------------------------------------------------
     def _on_click(self, viewer, event) -> None:
@@ -508,60 +421,19 @@ class CuriosityWidget(QWidget):
 
     def select_grid_point(self, row: int, col: int) -> None:
         """Show the measured and predicted spectra of grid point (row, col)."""
-        s, live = self.snapshot, self.live
-        if s is None or live is None:
+        if self.snapshot is None or self.live is None:
             self.spectrum.clear("no session yet")
             return
-        data = live.explorer.data
-        hits = np.flatnonzero(
-            (s.measured_index[:, 0] == row) & (s.measured_index[:, 1] == col)
-        )
-        measured = s.measured_spectra[hits[0]] if hits.size else None
-        predicted = None
-        if s.predicted is not None:
-            values = s.predicted[row, col]
-            predicted = values if np.isfinite(values).all() else None
-        title = f"grid ({row}, {col})"
-        if hits.size:
-            k = int(hits[0])
-            title += f" · measured #{k} ({s.choosers[k]})"
-        axis = data.spectral_axis
         self.spectrum.show_spectra(
-            (row, col),
-            axis.values,
-            measured=measured,
-            predicted=predicted,
-            xlabel=axis_label(axis.name, axis.quantity, axis.units),
-            ylabel=axis_label(
-                "", data.spectra_quantity or "response", data.spectra_units
-            ),
-            title=title,
+            **spectra_at(self.snapshot, self.live.explorer.data, row, col)
         )
 
     # -- the operator ---------------------------------------------------------------
     def operator_layer(self):
-        """The layer of points the operator wants measured (created on
-        first use)."""
-        layer = self.layers.get("operator")
-        if layer is not None and layer in self.viewer.layers:
-            return layer
-        p = self.placement
-        kwargs = {
-            "name": OPERATOR_LAYER,
-            "ndim": 2,
-            "size": p.point_size if p else 1.0,
-            "face_color": "magenta",
-            "border_color": "white",
-            "symbol": "cross",
-            "metadata": {"points": "operator"},
-        }
-        if p is not None and p.napari_units:
-            kwargs["units"] = p.napari_units
-        if self.live is not None:
-            self._tag(kwargs)
-        layer = self.viewer.add_points(np.zeros((0, 2)), **kwargs)
-        self.layers["operator"] = layer
-        return layer
+        """The layer of points the operator wants measured."""
+        if self.drawn is None:
+            raise ParameterError("start a session before adding operator points")
+        return self.drawn.operator_layer()
 
     def add_operator_points(self) -> None:
         """Select the operator layer in add mode: clicks add points."""
@@ -601,9 +473,3 @@ class CuriosityWidget(QWidget):
             show_info(f"{len(grid_index)} operator point(s) queued for the next step")
             return
         self._launch(measure_queued, self.live, state="busy")
-
-
-def _ours(layer) -> bool:
-    """Whether a layer was drawn by a session (maps, points, structure)."""
-    meta = layer.metadata
-    return SESSION_KEY in meta or "map" in meta or "points" in meta

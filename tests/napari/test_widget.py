@@ -110,6 +110,14 @@ def test_step_pause_and_stop(qtbot, panel, tmp_path):
     from pycroscopy_curiosity.data.results import read_results
 
     assert read_results(session)["measured"].shape[0] == explorer.n_measured
+    # the session file reopens as layers: maps and every journaled point
+    from napari_plugin._reader import read_nsid
+
+    layers = {kwargs["name"]: data for data, kwargs, _ in read_nsid(str(session))}
+    assert layers["predicted error"].shape == (GRID, GRID)
+    np.testing.assert_allclose(
+        layers["measured points"], (explorer.measured_points()[0] + 0.5) * STEP
+    )
     # a stopped session takes no more steps
     assert not panel.controls.stop_button.enabled
 
