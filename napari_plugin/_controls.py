@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from magicgui.widgets import (
@@ -17,6 +18,7 @@ from magicgui.widgets import (
 )
 
 from napari_plugin._session import BACKENDS, WORKFLOWS
+from pycroscopy_curiosity.errors import ParameterError
 
 #: lambda's default per workflow: the acquisition width of the ensemble,
 #: the schedule speed of the autoencoder workflow.
@@ -169,6 +171,12 @@ class Controls:
             label="address", value="remote://127.0.0.1:9090", visible=False
         )
         self.token_file = FileEdit(label="token file", mode="r", visible=False)
+        self.backend_options = LineEdit(
+            label="options",
+            tooltip='aecroscopy adapter options as JSON, e.g. {"scan_size": '
+            '[2e-6, 2e-6], "orientation": "flip_y"}',
+            visible=False,
+        )
         self.session_file = FileEdit(
             label="session file",
             mode="w",
@@ -176,13 +184,43 @@ class Controls:
             tooltip="journal every measurement into this new file (optional)",
         )
         self.microscope_box = Container(
-            widgets=[self.backend, self.address, self.token_file, self.session_file]
+            widgets=[
+                self.backend,
+                self.address,
+                self.token_file,
+                self.backend_options,
+                self.session_file,
+            ]
         )
         self.backend.changed.connect(self._backend_changed)
 
     def _backend_changed(self, backend: str) -> None:
         self.address.visible = backend == "remote"
         self.token_file.visible = backend == "remote"
+        self.backend_options.visible = backend == "aecroscopy"
+
+    def backend_option_values(self) -> dict:
+        """The aecroscopy options typed as JSON (``{}`` when empty).
+
+        Raises
+        ------
+        ParameterError
+            When the text is not a JSON object.
+        """
+        text = str(self.backend_options.value or "").strip()
+        if not text:
+            return {}
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(
+                f"microscope options must be a JSON object: {exc}"
+            ) from exc
+        if not isinstance(values, dict):
+            raise ParameterError(
+                f"microscope options must be a JSON object, got {text!r}"
+            )
+        return values
 
     def _run(self) -> None:
         self.start_button = PushButton(text="Start", tooltip="run until the budget")

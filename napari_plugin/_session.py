@@ -63,6 +63,7 @@ class SessionSettings:
     address: str = ""
     token_file: str = ""
     session_file: str = ""
+    backend_options: dict = field(default_factory=dict)
     extra_options: dict = field(default_factory=dict)
 
     def check(self) -> None:
@@ -167,6 +168,15 @@ def load_data(settings: SessionSettings):
     return data, None
 
 
+def _backend_kwargs(settings: SessionSettings, grid_shape) -> dict:
+    """Keyword arguments of ``open_microscope`` beyond the description."""
+    if settings.backend == "remote":
+        return {"token_file": settings.token_file.strip() or None}
+    if settings.backend == "aecroscopy":
+        return {"grid_shape": tuple(grid_shape), **settings.backend_options}
+    return {}
+
+
 def open_backend(settings: SessionSettings, data):
     """The microscope backend the settings ask for, checked against the data.
 
@@ -192,9 +202,10 @@ def open_backend(settings: SessionSettings, data):
     if settings.backend == "replay":
         backend = open_microscope("replay", data=data)
     else:
-        token_file = settings.token_file.strip() or None
         backend = open_microscope(
-            settings.microscope_spec, data=data, token_file=token_file
+            settings.microscope_spec,
+            data=data,
+            **_backend_kwargs(settings, data.grid_shape),
         )
     try:
         from pycroscopy_curiosity.microscope import check_compatible
@@ -375,11 +386,13 @@ def resume_session(path: str, settings: SessionSettings) -> Opened:
         )
     backend = None
     if settings.backend != "replay":
+        from pycroscopy_curiosity.data.journal import Journal
         from pycroscopy_curiosity.microscope import open_microscope
 
-        token_file = settings.token_file.strip() or None
+        grid_shape = Journal.read(path).config.get("grid_shape")
+        kwargs = _backend_kwargs(settings, grid_shape or ())
         backend = _guarded(
-            lambda: open_microscope(settings.microscope_spec, token_file=token_file),
+            lambda: open_microscope(settings.microscope_spec, **kwargs),
             "opening the microscope",
         )
     explorer = _guarded(

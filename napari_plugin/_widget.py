@@ -230,6 +230,7 @@ class CuriosityWidget(QWidget):
             address=str(c.address.value or ""),
             token_file=path_text(c.token_file),
             session_file=path_text(c.session_file),
+            backend_options=c.backend_option_values(),
             extra_options=dict(self.extra_options),
         )
 
@@ -276,7 +277,7 @@ class CuriosityWidget(QWidget):
 
     def _launch(self, function, *args, state: str) -> None:
         guard_triton()
-        worker = thread_worker(function, start_thread=False)(*args)
+        worker = thread_worker(function, start_thread=False, ignore_errors=True)(*args)
         worker.yielded.connect(self._on_item)
         worker.errored.connect(self._fail)
         worker.finished.connect(self._on_finished)
@@ -312,7 +313,9 @@ class CuriosityWidget(QWidget):
 
     def _finish(self) -> None:
         live, backend = self.live, self.backend
-        worker = thread_worker(finish, start_thread=False)(live, backend)
+        worker = thread_worker(finish, start_thread=False, ignore_errors=True)(
+            live, backend
+        )
         worker.returned.connect(self._say)
         worker.errored.connect(self._fail)
         worker.finished.connect(self._finished)
@@ -381,7 +384,9 @@ class CuriosityWidget(QWidget):
             )
             if not path:
                 return
-        worker = thread_worker(save, start_thread=False)(self.live, str(path))
+        worker = thread_worker(save, start_thread=False, ignore_errors=True)(
+            self.live, str(path)
+        )
         worker.returned.connect(self._say)
         worker.errored.connect(self._fail)
         self._save_worker = worker
@@ -397,7 +402,11 @@ class CuriosityWidget(QWidget):
             )
             if not path:
                 return
-        settings = self.settings()
+        try:
+            settings = self.settings()
+        except (ValueError, KeyError) as exc:
+            self._fail(exc)
+            return
         self._launch(open_and_run, settings, 0, str(path), state="opening")
 
     # -- drawing --------------------------------------------------------------------

@@ -3,6 +3,7 @@ points, Stop, saving and reopening."""
 
 from __future__ import annotations
 
+import importlib.util
 from types import SimpleNamespace
 
 import numpy as np
@@ -258,6 +259,16 @@ def test_clear_errors(qtbot, panel):
     panel.start()
     assert panel.state == "idle" and panel.live is None
     assert "remote://HOST:PORT" in c.status.value
+    c.backend.value = "aecroscopy"
+    c.backend_options.value = "[1, 2]"
+    panel.start()
+    assert "must be a JSON object" in c.status.value and panel.live is None
+    if importlib.util.find_spec("aecroscopy") is None:
+        c.backend_options.value = '{"points_per_call": 1}'
+        panel.start()
+        wait_idle(qtbot, panel)
+        assert panel.live is None and panel.state == "idle"
+        assert "cannot import aecroscopy" in c.status.value
     c.backend.value = "replay"
     c.budget.value = 5  # fewer than the 10 initial points
     panel.start()
