@@ -196,78 +196,81 @@ def _grid_axes(dataset) -> tuple[Axis, Axis]:
 def _session_layers(
     path: str, groups: list[str], journal: bool, world: str | None, names: set
 ) -> list[LayerData]:
+    """Maps, predicted spectra and measured points of a results or session
+    file."""
     from pycroscopy_curiosity.data.results import read_results
 
     results = read_results(path, groups[-1]) if groups else None
-    placement = None
-    layers: list[LayerData] = []
-    predicted = None
+    layers, placement, predicted = [], None, None
     if results is not None:
-        maps = [n for n in results.names() if n in MAP_STYLES]
-        reference = results[maps[0]] if maps else None
-        if reference is None and "predicted_spectra" in results:
-            reference = results["predicted_spectra"]
-        if reference is not None:
-            gy, gx = _grid_axes(reference)
-            world = world or (gy.units if pint_length(gy.units) else None)
-            placement = Placement.of(_GridPlacement(gy, gx), world)
-        for key in maps:
-            ds = results[key]
-            values = np.ascontiguousarray(np.asarray(ds).T)  # x-first to numpy
-            meta = {
-                "source_file": path,
-                "dataset": f"/{results.group}/{key}",
-                "quantity": str(ds.quantity),
-                "units": str(ds.units),
-                "axis_names": [placement_name(gy), placement_name(gx)],
-                "axis_units": [gy.units, gx.units],
-            }
-            layers.append(
-                map_layer(
-                    values,
-                    placement,
-                    key=key,
-                    name=_unique(MAP_TITLES.get(key, key), names),
-                    metadata=meta,
-                )
-            )
-        if "predicted_spectra" in results:
-            ds = results["predicted_spectra"]
-            layer = image_layer(
-                ds,
-                name=_unique("predicted spectra", names),
-                file=path,
-                path=f"/{results.group}/predicted_spectra",
-                world_units=world,
-                visible=False,
-            )
-            layers.insert(0, layer)
-            predicted = np.asarray(ds).transpose(1, 0, 2)  # ny x nx x L
+        layers, placement, predicted = _result_layers(path, results, world, names)
+        if placement is not None:
+            world = placement.world_units
     points = _measured_points(path, results, journal, predicted)
-    if points is not None:
-        coords, choosers, errors, meta = points
-        if placement is None:
-            step = _coordinate_step(coords)
-            size, units = 0.8 * step, None
-        else:
-            size, units = placement.point_size, placement.napari_units
-            coords = _to_world(coords, meta.pop("coordinate_units", ""), world)
-        layers.append(
-            measured_layer(
-                coords,
-                choosers=choosers,
-                errors=errors,
-                size=size,
-                units=units,
-                name=_unique("measured points", names),
-                metadata={"source_file": path, **meta},
-            )
+    if points is None:
+        return layers
+    coords, choosers, errors, meta = points
+    units_of_coords = meta.pop("coordinate_units", "")
+    if placement is None:
+        size, units = 0.8 * _coordinate_step(coords), None
+    else:
+        size, units = placement.point_size, placement.napari_units
+        coords = _to_world(coords, units_of_coords, world)
+    layers.append(
+        measured_layer(
+            coords,
+            choosers=choosers,
+            errors=errors,
+            size=size,
+            units=units,
+            name=_unique("measured points", names),
+            metadata={"source_file": path, **meta},
         )
+    )
     return layers
 
 
-def placement_name(axis: Axis) -> str:
-    return axis.name or axis.quantity
+def _result_layers(path: str, results, world: str | None, names: set):
+    """``(layers, placement, predicted)``: the maps of a results group as
+    overlays and its predicted spectra as a hidden stack, the placement of
+    its grid, and the ``ny x nx x L`` predicted spectra (or ``None``)."""
+    layers: list[LayerData] = []
+    maps = [n for n in results.names() if n in MAP_STYLES]
+    reference = results[maps[0]] if maps else None
+    if reference is None and "predicted_spectra" in results:
+        reference = results["predicted_spectra"]
+    if reference is None:
+        return layers, None, None
+    gy, gx = _grid_axes(reference)
+    world = world or (gy.units if pint_length(gy.units) else None)
+    placement = Placement.of(_GridPlacement(gy, gx), world)
+    for key in maps:
+        ds = results[key]
+        meta = {
+            "source_file": path,
+            "dataset": f"/{results.group}/{key}",
+            "quantity": str(ds.quantity),
+            "units": str(ds.units),
+            "axis_names": [gy.name, gx.name],
+            "axis_units": [gy.units, gx.units],
+        }
+        values = np.ascontiguousarray(np.asarray(ds).T)  # stored x first
+        name = _unique(MAP_TITLES.get(key, key), names)
+        layers.append(map_layer(values, placement, key=key, name=name, metadata=meta))
+    predicted = None
+    if "predicted_spectra" in results:
+        ds = results["predicted_spectra"]
+        stack = image_layer(
+            ds,
+            name=_unique("predicted spectra", names),
+            file=path,
+            path=f"/{results.group}/predicted_spectra",
+            world_units=world,
+            visible=False,
+        )
+        layers.insert(0, stack)
+        predicted = np.asarray(ds).transpose(1, 0, 2)  # ny x nx x L
+    return layers, placement, predicted
 
 
 def _to_world(coords: np.ndarray, units: str, world: str | None) -> np.ndarray:
