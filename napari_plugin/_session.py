@@ -18,6 +18,7 @@ import numpy as np
 
 from napari_plugin._layers import mean_abs_error
 from napari_plugin._registry import LiveSession, register
+from napari_plugin._structure import same_file
 from pycroscopy_curiosity.errors import CuriosityError, DataError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -478,7 +479,7 @@ def finish(live: LiveSession, backend, save_to: str = "") -> str:
             explorer.close()
             where = f"; session file {explorer.journal.path} closed"
         elif save_to:
-            explorer.save(save_to)
+            save_results(explorer, save_to)
             where = f"; results saved to {save_to}"
         else:
             where = ""
@@ -487,8 +488,19 @@ def finish(live: LiveSession, backend, save_to: str = "") -> str:
     return f"stopped after {explorer.n_measured} measurements{where}"
 
 
+def save_results(explorer, path: str) -> None:
+    """``explorer.save(path)``, adding a results group instead of replacing
+    the file when ``path`` is the explorer's own session file (whose journal
+    must survive)."""
+    journal = getattr(explorer, "journal", None)
+    if journal is not None and same_file(journal.path, path):
+        explorer.save(path, mode="a")
+    else:
+        explorer.save(path)
+
+
 def save(live: LiveSession, path: str) -> str:
     """Write the results to ``path``; returns a line for the status."""
     with live.lock:
-        live.explorer.save(path)
+        save_results(live.explorer, path)
     return f"results saved to {path}"

@@ -40,8 +40,10 @@ def write_session(path: str, layer_data: list[tuple]) -> list[str]:
     for key in sessions:
         session = lookup(key)
         if session is not None:
+            from napari_plugin._session import save_results
+
             with session.lock:  # waits for a running step to finish
-                session.explorer.save(path)
+                save_results(session.explorer, path)
             log.info("session results written to %s", path)
             return [path]
     datasets = {}

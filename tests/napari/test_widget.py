@@ -250,6 +250,13 @@ def test_resume_a_stopped_session(qtbot, panel, tmp_path):
     panel.step()
     wait_idle(qtbot, panel)
     assert explorer.n_measured == 12 and _journal(session).n == 12
+    # saving into the session file itself keeps its journal
+    panel.save(str(session))
+    qtbot.waitUntil(lambda: "results saved" in panel.controls.status.value)
+    from pycroscopy_curiosity.data.results import read_results
+
+    assert _journal(session).n == 12
+    assert read_results(session)["measured"].shape == (12, 16)
 
 
 def test_clear_errors(qtbot, panel):
