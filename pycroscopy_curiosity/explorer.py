@@ -765,17 +765,28 @@ class CuriosityExplorer:
         Without a session nothing happens; closing twice is harmless."""
         if self.journal is None or self.n_measured == 0:
             return
+        self._save_into_session()
+        log.info("session %s closed with %d points", self.journal.path, self.n_measured)
+
+    def _save_into_session(self) -> dict[str, str]:
+        """Add the results to the session file; older results groups go."""
         import h5py
 
         from pycroscopy_curiosity.data.results import RESULTS_GROUP
 
-        written = self.save(self.journal.path, mode="a")
+        written = write_results(
+            self.journal.path,
+            self.results(),
+            parameters=self.parameters(),
+            data=self.data,
+            mode="a",
+        )
         keep = next(iter(written.values())).strip("/").split("/")[0]
         with h5py.File(self.journal.path, "a") as handle:
             for name in list(handle):
                 if name.startswith(RESULTS_GROUP + "_") and name != keep:
                     del handle[name]
-        log.info("session %s closed with %d points", self.journal.path, self.n_measured)
+        return written
 
     # -- results -------------------------------------------------------------
     def parameters(self) -> dict:
@@ -828,8 +839,17 @@ class CuriosityExplorer:
         return self.candidates.grid_index[order], self.strategy.spectra[order]
 
     def results(self) -> dict:
-        """The results as sidpy Datasets, by name."""
+        """The results as sidpy Datasets, by name.
+
+        Raises
+        ------
+        ParameterError
+            Before the first measurement: there are no results yet.
+        """
         import sidpy
+
+        if self.n_measured == 0:
+            raise ParameterError("no results yet: nothing has been measured")
 
         maps = self.maps()
         data = self.data
@@ -909,7 +929,18 @@ class CuriosityExplorer:
         return out
 
     def save(self, path, mode: str = "w") -> dict[str, str]:
-        """Write :meth:`results` with provenance into an NSID-HDF5 file."""
+        """Write :meth:`results` with provenance into an NSID-HDF5 file.
+
+        Saving into the session file itself never replaces its journal: the
+        results are added (see :meth:`close`) whatever ``mode`` says.
+        """
+        from pathlib import Path
+
+        if (
+            self.journal is not None
+            and Path(path).resolve() == Path(self.journal.path).resolve()
+        ):
+            return self._save_into_session()
         return write_results(
             path,
             self.results(),

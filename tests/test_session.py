@@ -77,10 +77,19 @@ def test_journal_holds_every_point_before_the_next_decision(tmp_path, sample_fil
     assert measured.metadata["points"]["chooser"][:6] == ["initial"] * 6
     with h5py.File(session, "r") as handle:
         assert [k for k in handle if k.startswith("Results_")] == ["Results_000"]
+    explorer.save(session)  # into the session itself: the journal stays
+    assert Journal.read(session).n == 14
     explorer.close()  # again: replaces the results, one group stays
     with h5py.File(session, "r") as handle:
         assert len([k for k in handle if k.startswith("Results_")]) == 1
         assert JOURNAL_GROUP in handle
+
+
+def test_no_results_before_the_first_measurement(sample_file):
+    explorer = _explorer(sample_file)
+    assert list(explorer.maps()) == ["measured_order"]
+    with pytest.raises(ParameterError, match="nothing has been measured"):
+        explorer.results()
 
 
 def test_existing_session_is_not_overwritten(tmp_path, sample_file):
