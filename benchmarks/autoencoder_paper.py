@@ -10,7 +10,9 @@ which points they measure:
 - ``curiosity``: k-means initial points, then the scheduled acquisition with
   ``sigma = 0``;
 - ``curiosity-mcd``: the same with the MC-dropout spread, ``sigma = 2``;
-- ``curiosity-plateau``: ``curiosity`` with learning-plateau down-weighting.
+- ``curiosity-plateau``: ``curiosity`` with learning-plateau down-weighting;
+- ``curiosity-random-init``: ``curiosity`` with 30 random initial points
+  instead of the k-means design.
 
 After every 10 measurements the Im2spec is scored against the measured
 spectra of all candidates. Run (about 20 minutes on 2 cores)::
@@ -39,6 +41,7 @@ STRATEGIES = {
     "curiosity": {"sigma": 0.0},
     "curiosity-mcd": {"sigma": 2.0},
     "curiosity-plateau": {"sigma": 0.0, "plateau": True},
+    "curiosity-random-init": {"sigma": 0.0, "init_design": "random"},
 }
 PARTS = ("training", "error_model", "inference", "acquisition")
 
