@@ -962,7 +962,7 @@ class CuriosityExplorer:
             lines.append(
                 f"median seconds per iteration{kind}: {np.median(updates):.3f}"
             )
-        if len(self.instrument_log) > 1:
+        if self.measure is not None and len(self.instrument_log) > 1:
             lines.append(
                 f"microscope idle while the model decided: "
                 f"{100 * self.idle_fraction():.0f} % of the time"

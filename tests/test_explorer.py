@@ -187,6 +187,8 @@ def test_autoencoder_workflow_results_file(tmp_path, sample):
     order = np.asarray(back["measured_order"]).T
     assert (reward[np.isfinite(order)] == 0).all()
     assert "autoencoder: 14 of" in explorer.summary()
+    # in-process replay has no instrument to be idle
+    assert "idle" not in explorer.summary()
 
 
 def test_autoencoder_spec2im_end_to_end(tmp_path, sample):
