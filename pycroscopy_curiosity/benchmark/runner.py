@@ -33,7 +33,7 @@ def _client(workers: int | None, scheduler: str | None):
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: other clusters may run
         silence_logs=logging.WARNING,
     )
     log.info("started a local dask cluster of %d workers", n)

@@ -103,7 +103,7 @@ def test_real_pfm_scan(pto_images):
 
 
 @pytest.mark.realdata
-def test_real_loops(make_napari_viewer, pto_loops):
+def test_real_loops(pto_loops, make_napari_viewer):  # skip before a viewer
     viewer = make_napari_viewer()
     viewer.open(str(pto_loops), plugin=PLUGIN)
     (layer,) = viewer.layers
