@@ -39,7 +39,13 @@ PARTS = ("training", "error_model", "inference", "acquisition")
 
 
 def one(
-    workflow: str, size: int, measured: int, iterations: int, threads: int, device: str
+    workflow: str,
+    size: int,
+    measured: int,
+    iterations: int,
+    threads: int,
+    device: str,
+    architecture: str | None = None,
 ) -> dict:
     """Time one configuration in this process."""
     import torch
@@ -56,6 +62,8 @@ def one(
     options = {"device": device}
     if workflow == "ensemble":
         options["ensemble_fraction"] = 0.0
+        if architecture:
+            options["architectures"] = (architecture,)
     start = time.perf_counter()
     explorer = CuriosityExplorer(
         data,
@@ -88,6 +96,8 @@ def one(
         "parts": {p: float(np.median([getattr(t, p) for t in times])) for p in PARTS},
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if workflow == "ensemble":
+        out["best_architecture"] = explorer.strategy.state.best
     if device.startswith("cuda"):
         out["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
     return out
@@ -108,6 +118,8 @@ def run_child(args: argparse.Namespace, workflow: str, size: int, measured: int)
         "--device",
         args.device,
     ]
+    if args.architecture:
+        command += ["--architecture", args.architecture]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return {
@@ -127,6 +139,15 @@ def main(argv=None) -> int:
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--measured",
+        default="50,100,200",
+        help="measured points of the growth rows (41 x 41 grid); empty: none",
+    )
+    parser.add_argument(
+        "--architecture",
+        help="ensemble: train only this Im2spec (default: all five)",
+    )
     parser.add_argument("--json", default="benchmarks/results/speed.json")
     args = parser.parse_args(argv)
     if args.one:
@@ -138,15 +159,15 @@ def main(argv=None) -> int:
             args.iterations,
             args.threads,
             args.device,
+            args.architecture,
         )
         print(json.dumps(result))
         return 0
-    configs = [
-        (w, int(s), 30)
-        for w in args.workflows.split(",")
-        for s in args.sizes.split(",")
+    workflows = args.workflows.split(",")
+    configs = [(w, int(s), 30) for w in workflows for s in args.sizes.split(",") if s]
+    configs += [
+        (w, 41, int(m)) for w in workflows for m in args.measured.split(",") if m
     ]
-    configs += [(w, 41, m) for w in args.workflows.split(",") for m in (50, 100, 200)]
     rows = []
     head = (
         f"{'workflow':<12}{'candidates':>11}{'measured':>9}{'decision s':>11}"
@@ -166,7 +187,8 @@ def main(argv=None) -> int:
             f"{workflow:<12}{row['candidates']:>11}{measured:>9}"
             f"{row['decision_seconds']:>11.3f}"
             + "".join(f"{row['parts'][p]:>12.3f}" for p in PARTS)
-            + f"{row['setup_seconds']:>10.1f}{row['peak_rss_mib']:>10.0f}",
+            + f"{row['setup_seconds']:>10.1f}{row['peak_rss_mib']:>10.0f}"
+            + f"  {row.get('best_architecture', '')}",
             flush=True,
         )
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
