@@ -340,3 +340,27 @@ def test_server_killed_and_restarted_mid_run(sample, tmp_path):
             client.kill()
             client.communicate()
         srv.stop()
+
+
+def test_open_microscope_replay_forms(sample):
+    path, _ = sample
+    data = load_exploration_data(path, image_dataset=IMAGE)
+    from_file = open_microscope(
+        f"replay:{path}", data_options={"image_dataset": IMAGE}, delay=0.0
+    )
+    in_memory = open_microscope("replay", data, noise=0.0)
+    points = np.array([[2, 3], [7, 1]])
+    np.testing.assert_array_equal(
+        from_file.measure(points).spectra, in_memory.measure(points).spectra
+    )
+    np.testing.assert_allclose(
+        in_memory.measure(points).spectra, _source(path, points), rtol=1e-6
+    )
+    with pytest.raises(ParameterError, match="needs the data"):
+        open_microscope("replay")
+    from pycroscopy_curiosity.microscope import check_compatible
+
+    check_compatible(in_memory, data)
+    other = load_exploration_data(path, image_dataset=IMAGE, spectral_range="0:6")
+    with pytest.raises(ParameterError, match="spectra of length 12; the data have 6"):
+        check_compatible(in_memory, other)
