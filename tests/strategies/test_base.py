@@ -68,3 +68,19 @@ def test_tell_validation():
     np.testing.assert_array_equal(s.maps()["measured"], np.eye(10)[1])
     with pytest.raises(ParameterError, match="at least one point"):
         s.ask(0)
+
+
+def test_excluded_points_are_never_proposed():
+    s = RandomStrategy(12, 2, seed=0)
+    s.tell([0, 1], np.zeros((2, 2)))
+    in_flight = [2, 3, 4, 5]
+    for _ in range(20):
+        batch = s.ask(6, exclude=in_flight)
+        assert len(batch) == 6
+        assert not set(batch.tolist()) & {0, 1, *in_flight}
+    # the exclusion lasts one ask only
+    assert set(s.ask(10).tolist()) == set(range(2, 12))
+    with pytest.raises(ParameterError, match="measured or excluded"):
+        s.ask(1, exclude=list(range(2, 12)))
+    with pytest.raises(StrategyError, match="excluded point"):
+        Broken([4]).ask(1, exclude=[4])
