@@ -203,7 +203,11 @@ class InstrumentService:
         for value in (grid_index, coordinates):
             if isinstance(value, dict):
                 data = value.get("data")
-                size += len(data) if isinstance(data, bytes) else len(str(data))
+                if isinstance(data, dict):  # base64 from serpent: 3 bytes per 4
+                    data = data.get("data", "")
+                    size += len(str(data)) * 3 // 4
+                else:
+                    size += len(data) if isinstance(data, bytes) else len(str(data))
         if size > self.max_bytes:
             log.warning("measure %s refused: %d bytes", request_id, size)
             raise ValueError(
@@ -319,6 +323,9 @@ class InstrumentServer:
         )
         exposed = _exposed_class()
         self._exposed = exposed(self.service)
+        # the transport refuses far larger messages before they are read;
+        # the service checks the exact size of what it decodes
+        Pyro5.config.MAX_MESSAGE_SIZE = 2 * int(max_bytes) + 65536
         self.daemon = Pyro5.api.Daemon(host=host, port=int(port))
         self.daemon.register(self._exposed, objectId=OBJECT_ID)
         self.host, self.port = self.daemon.locationStr.rsplit(":", 1)
