@@ -32,20 +32,10 @@ sys.path.insert(0, str(HERE))
 from ensemble_paper import DATA, load_paper_data  # noqa: E402
 
 
-def idle(log: list[tuple[float, float]]) -> float:
-    """Waiting share of the span of the calls in ``log``."""
-    if len(log) < 2:
-        return float("nan")
-    log = sorted(log)
-    busy = sum(end - start for start, end in log)
-    span = log[-1][1] - log[0][0]
-    return max(0.0, 1.0 - busy / span)
-
-
 def one(workflow: str, pipeline: bool, args) -> dict:
     from pycroscopy_curiosity.data.exploration import ExplorationData
     from pycroscopy_curiosity.data.synthetic import make_synthetic_sample
-    from pycroscopy_curiosity.explorer import CuriosityExplorer
+    from pycroscopy_curiosity.explorer import CuriosityExplorer, idle_fraction
     from pycroscopy_curiosity.microscope import ReplayMicroscope
 
     if Path(args.data).exists():
@@ -83,8 +73,8 @@ def one(workflow: str, pipeline: bool, args) -> dict:
         "measurements": explorer.n_measured,
         "calls": len(calls),
         "wall_s": wall,
-        "idle_fraction": idle(calls),
-        "steady_idle_fraction": idle(sorted(calls)[2:]),
+        "idle_fraction": idle_fraction(calls),
+        "steady_idle_fraction": idle_fraction(sorted(calls)[2:]),
         "measuring_s": float(sum(e - s for s, e in calls)),
     }
 

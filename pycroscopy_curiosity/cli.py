@@ -73,6 +73,27 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_backend_options(parser) -> None:
+    """Options of the microscope backends, shared by ``run`` and ``serve``."""
+    parser.add_argument(
+        "--token-file", metavar="PATH", help="the remote server's shared token"
+    )
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="replay: seconds per point"
+    )
+    parser.add_argument(
+        "--noise", type=float, default=0.0, help="replay: noise std added"
+    )
+    parser.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="aecroscopy: an option of the adapter, VALUE as JSON when it parses "
+        "(repeatable), e.g. grid_shape=[49,49]",
+    )
+
+
 def data_options_from_args(args: argparse.Namespace) -> dict:
     """The options of ``load_exploration_data`` the data options describe."""
     if args.image_dataset is None and args.image_index is None:
@@ -636,28 +657,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay | replay:FILE | remote://HOST:PORT | aecroscopy "
         "(default: replay FILE in-process)",
     )
-    closed.add_argument(
-        "--token-file", metavar="PATH", help="the remote server's shared token"
-    )
-    closed.add_argument(
-        "--backend-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="aecroscopy: an option of the adapter, VALUE as JSON when it parses "
-        "(repeatable)",
-    )
+    add_backend_options(closed)
     closed.add_argument(
         "--timeout",
         type=float,
         default=60.0,
         help="remote: seconds to wait for one reply (default 60)",
-    )
-    closed.add_argument(
-        "--delay", type=float, default=0.0, help="replay: seconds per point"
-    )
-    closed.add_argument(
-        "--noise", type=float, default=0.0, help="replay: noise std added"
     )
     closed.add_argument(
         "--session",
@@ -698,7 +703,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind to")
     serve.add_argument("--port", type=int, default=9091, help="TCP port (0: any)")
-    serve.add_argument("--token-file", metavar="PATH", help="shared token")
     serve.add_argument(
         "--max-points", type=int, default=256, help="most points per request"
     )
@@ -708,21 +712,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=16 * 2**20,
         help="most bytes of array data per request",
     )
-    serve.add_argument(
-        "--delay", type=float, default=0.0, help="replay: seconds per point"
-    )
-    serve.add_argument(
-        "--noise", type=float, default=0.0, help="replay: noise std added"
-    )
+    add_backend_options(serve)
     serve.add_argument("--seed", type=int, default=0, help="replay: noise seed")
-    serve.add_argument(
-        "--backend-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="aecroscopy: an option of the adapter, VALUE as JSON when it parses "
-        "(repeatable), e.g. grid_shape=[49,49]",
-    )
     serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser(

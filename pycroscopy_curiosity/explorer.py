@@ -37,11 +37,17 @@ from pycroscopy_curiosity.data.results import (
     spectra_dataset,
     write_results,
 )
-from pycroscopy_curiosity.errors import ParameterError
+from pycroscopy_curiosity.errors import DataError, ParameterError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WORKFLOWS", "CuriosityExplorer", "StepResult", "curve_metrics"]
+__all__ = [
+    "WORKFLOWS",
+    "CuriosityExplorer",
+    "StepResult",
+    "curve_metrics",
+    "idle_fraction",
+]
 
 #: Workflows the explorer runs. ``random`` trains the same surrogate as
 #: ``ensemble`` but picks the points at random: the baseline.
@@ -91,6 +97,16 @@ def curve_metrics(
         out[f"unmeasured_{name}_sum"] = float(rest.sum())
         out[f"unmeasured_{name}_mean"] = float(rest.mean()) if rest.size else 0.0
     return out
+
+
+def idle_fraction(calls: list[tuple[float, float]]) -> float:
+    """Waiting share of the span of ``(start, end)`` calls (NaN under two)."""
+    if len(calls) < 2:
+        return float("nan")
+    calls = sorted(calls)
+    busy = sum(end - start for start, end in calls)
+    span = calls[-1][1] - calls[0][0]
+    return max(0.0, 1.0 - busy / span) if span > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -384,8 +400,6 @@ class CuriosityExplorer:
         DataError
             When the data do not match the stored measurements.
         """
-        from pycroscopy_curiosity.errors import DataError
-
         record = Journal.read(path)
         config = dict(record.config)
         if spectral is None:
@@ -434,8 +448,6 @@ class CuriosityExplorer:
 
     def _restore(self, record) -> None:
         """Tell the strategy every stored point, then measure lost requests."""
-        from pycroscopy_curiosity.errors import DataError
-
         if record.n:
             gi = self.candidates.grid_index[record.candidate]
             if not np.array_equal(gi, record.grid_index):
@@ -557,6 +569,10 @@ class CuriosityExplorer:
         request = self._send(indices, request)
         physical = self._measure(indices, request)
         self._record(indices, physical, chooser, request)
+        return self._learn(indices, physical, start)
+
+    def _learn(self, indices: np.ndarray, physical: np.ndarray, start: float):
+        """Tell the strategy, record the learning curve; the step's result."""
         self._tell(indices, physical)
         metrics = self._evaluate()
         return StepResult(
@@ -726,38 +742,19 @@ class CuriosityExplorer:
                 request = self._send(batch)
                 future = pool.submit(self._measure, batch, request)
                 if told is not None:  # learn from the previous batch meanwhile
-                    self._tell(*told)
-                    report(
-                        StepResult(
-                            told[0],
-                            self.n_measured,
-                            time.perf_counter() - start,
-                            self._evaluate(),
-                        )
-                    )
+                    report(self._learn(*told, start))
                 size = self._next_size(pending=len(batch))
                 following = self.strategy.ask(size, exclude=batch) if size > 0 else None
                 physical = future.result()
                 self._record(batch, physical, chooser, request)
                 told, batch, chooser = (batch, physical), following, "model"
-        start = time.perf_counter()
-        self._tell(*told)
-        report(
-            StepResult(
-                told[0], self.n_measured, time.perf_counter() - start, self._evaluate()
-            )
-        )
+        report(self._learn(*told, time.perf_counter()))
 
     def idle_fraction(self) -> float:
         """Share of the time between the first and the last microscope call
         that the microscope spent waiting for decisions (NaN before two
         calls)."""
-        if len(self.instrument_log) < 2:
-            return float("nan")
-        log_ = sorted(self.instrument_log)
-        busy = sum(end - start for start, end in log_)
-        span = log_[-1][1] - log_[0][0]
-        return max(0.0, 1.0 - busy / span) if span > 0 else 0.0
+        return idle_fraction(self.instrument_log)
 
     def close(self) -> None:
         """Finish the session: its results go into the session file as NSID
