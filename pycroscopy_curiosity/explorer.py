@@ -442,7 +442,7 @@ class CuriosityExplorer:
                 f"candidates with spectra of length {config['n_spec']}; these data "
                 f"give {len(explorer.candidates)} and {data.n_spec}"
             )
-        explorer.journal = Journal.open(path)
+        explorer.journal = Journal(path, record.strategies)
         explorer._restore(record)
         return explorer
 

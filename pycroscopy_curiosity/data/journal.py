@@ -79,6 +79,7 @@ class JournalRecord:
     strategy: list[str]
     request: list[str]
     requested: dict[int, str]
+    strategies: list[str]
 
     @property
     def n(self) -> int:
@@ -166,8 +167,7 @@ class Journal:
     @classmethod
     def open(cls, path: str | os.PathLike) -> Journal:
         """Continue appending to an existing session file."""
-        record = cls.read(path)
-        return cls(path, sorted(set(record.strategy), key=record.strategy.index))
+        return cls(path, cls.read(path).strategies)
 
     @staticmethod
     def read(path: str | os.PathLike) -> JournalRecord:
@@ -225,6 +225,7 @@ class Journal:
             strategy=[strategies[i] for i in col["strategy"]],
             request=[r.decode() for r in col["request"]],
             requested=requested,
+            strategies=strategies,
         )
 
     # -- appending -------------------------------------------------------------
