@@ -149,6 +149,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds run are first-seed, first-seed + 1, ... (fresh seeds for a "
+        "confirmation run)",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="also summarise the trials of an earlier result file (repeatable; "
+        "a strategy and seed run again here replaces the earlier trial)",
+    )
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--init", type=int, default=30)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
@@ -158,7 +173,8 @@ def main(argv=None) -> int:
     if not Path(args.data).exists():
         print(f"skipped: {args.data} not found")
         return 0
-    jobs = [(s, seed) for seed in range(args.seeds) for s in args.strategies.split(",")]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    jobs = [(s, seed) for seed in seeds for s in args.strategies.split(",")]
     trials = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         futures = {
@@ -180,8 +196,25 @@ def main(argv=None) -> int:
                 f"({result['wall_seconds']:.0f} s)",
                 flush=True,
             )
+    fresh_summary, fresh_comparisons = summarise(trials)
+    print(f"\nseeds {seeds.start} to {seeds.stop - 1}")
+    print_table(fresh_summary, fresh_comparisons)
+    ran = {(t["strategy"], t["seed"]) for t in trials}
+    for path in args.include:
+        record = json.loads(Path(path).read_text())
+        setting = {k: record["settings"].get(k) for k in ("budget", "init", "patch")}
+        if setting != {"budget": args.budget, "init": args.init, "patch": 9}:
+            parser.error(
+                f"--include {path}: its trials ran with {setting}, not with "
+                f"budget {args.budget}, init {args.init}, patch 9"
+            )
+        earlier = record["trials"]
+        trials += [t for t in earlier if (t["strategy"], t["seed"]) not in ran]
+        ran |= {(t["strategy"], t["seed"]) for t in earlier}
     summary, comparisons = summarise(trials)
-    print_table(summary, comparisons)
+    if args.include:
+        print(f"\nwith the trials of {', '.join(args.include)}")
+        print_table(summary, comparisons)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     record = {
         "dataset": {
@@ -194,12 +227,18 @@ def main(argv=None) -> int:
             "init": args.init,
             "budget": args.budget,
             "seeds": args.seeds,
+            "first_seed": args.first_seed,
+            "included": args.include,
             "torch_threads_per_worker": 1,
             "workers": args.workers,
             "strategies": STRATEGIES,
         },
         "strategies": summary,
         "comparisons": comparisons,
+        "fresh_seeds": {
+            "strategies": fresh_summary,
+            "comparisons": fresh_comparisons,
+        },
         "trials": sorted(trials, key=lambda t: (t["strategy"], t["seed"])),
     }
     Path(args.json).write_text(json.dumps(record, indent=1))
