@@ -30,11 +30,16 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
-from ensemble_paper import DATA, load_paper_data
+from ensemble_paper import (
+    DATA,
+    DATA_OPTIONS,
+    completed_trials,
+    dataset_record,
+    load_paper_data,
+)
 
 STRATEGIES = {
     "random": {"selection": "random", "init_design": "random"},
@@ -57,7 +62,7 @@ def one_trial(strategy: str, seed: int, path: str, budget: int, init: int) -> di
     explorer = CuriosityExplorer(
         load_paper_data(Path(path)),
         workflow="autoencoder",
-        data_options={"image_index": 25, "spectral_range": "49:99"},
+        data_options=DATA_OPTIONS,
         patch=9,
         init=init,
         budget=budget,
@@ -176,26 +181,16 @@ def main(argv=None) -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     jobs = [(s, seed) for seed in seeds for s in args.strategies.split(",")]
     trials = []
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures = {
-            pool.submit(one_trial, s, seed, args.data, args.budget, args.init): (
-                s,
-                seed,
-            )
-            for s, seed in jobs
-        }
-        for done, future in enumerate(as_completed(futures), 1):
-            s, seed = futures[future]
-            result = future.result()
-            trials.append(result)
-            print(
-                f"[{done}/{len(jobs)}] {s} seed {seed}: final summed MSE "
-                f"{result['final_mse_sum']:.2f}, ten-worst "
-                f"{result['final_top10_mse']:.4f}, "
-                f"{result['seconds_per_iteration']['total']:.3f} s/iteration "
-                f"({result['wall_seconds']:.0f} s)",
-                flush=True,
-            )
+    for done, result in completed_trials(one_trial, jobs, args):
+        trials.append(result)
+        print(
+            f"[{done}/{len(jobs)}] {result['strategy']} seed {result['seed']}: "
+            f"final summed MSE {result['final_mse_sum']:.2f}, ten-worst "
+            f"{result['final_top10_mse']:.4f}, "
+            f"{result['seconds_per_iteration']['total']:.3f} s/iteration "
+            f"({result['wall_seconds']:.0f} s)",
+            flush=True,
+        )
     fresh_summary, fresh_comparisons = summarise(trials)
     print(f"\nseeds {seeds.start} to {seeds.stop - 1}")
     print_table(fresh_summary, fresh_comparisons)
@@ -217,11 +212,7 @@ def main(argv=None) -> int:
         print_table(summary, comparisons)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     record = {
-        "dataset": {
-            "file": str(args.data),
-            "image_index": 25,
-            "spectral_range": [49, 99],
-        },
+        "dataset": dataset_record(args.data),
         "settings": {
             "patch": 9,
             "init": args.init,

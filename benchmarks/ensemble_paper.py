@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "norm_polarization.npy"
+# the published choice: structure image = step 25, spectra = steps 49 to 98
+DATA_OPTIONS = {"image_index": 25, "spectral_range": "49:99"}
 STRATEGIES = {
     "random": {"workflow": "random"},
     "beta=0": {"beta": 0.0},
@@ -63,6 +65,24 @@ def load_paper_data(path: Path):
     return ds
 
 
+def dataset_record(path) -> dict:
+    """The data file and the published image and spectral choice, for JSON."""
+    return {"file": str(path), "image_index": 25, "spectral_range": [49, 99]}
+
+
+def completed_trials(one_trial, jobs, args):
+    """Run ``one_trial(strategy, seed, data, budget, init)`` for every
+    ``(strategy, seed)`` of ``jobs`` in ``args.workers`` processes; yield
+    ``(count, result)`` as trials finish."""
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        futures = [
+            pool.submit(one_trial, s, seed, args.data, args.budget, args.init)
+            for s, seed in jobs
+        ]
+        for done, future in enumerate(as_completed(futures), 1):
+            yield done, future.result()
+
+
 def one_trial(strategy: str, seed: int, path: str, budget: int, init: int) -> dict:
     """Run one strategy with one seed; return its curve and timings."""
     import torch
@@ -73,7 +93,7 @@ def one_trial(strategy: str, seed: int, path: str, budget: int, init: int) -> di
     start = time.perf_counter()
     explorer = CuriosityExplorer(
         load_paper_data(Path(path)),
-        data_options={"image_index": 25, "spectral_range": "49:99"},
+        data_options=DATA_OPTIONS,
         patch=9,
         init=init,
         budget=budget,
@@ -213,24 +233,15 @@ def main(argv=None) -> int:
 
     jobs = [job for job in wanted if not cached(*job).exists()]
     print(f"{len(wanted) - len(jobs)} of {len(wanted)} trials cached in {cache}")
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures = {
-            pool.submit(one_trial, s, seed, args.data, args.budget, args.init): (
-                s,
-                seed,
-            )
-            for s, seed in jobs
-        }
-        for done, future in enumerate(as_completed(futures), 1):
-            s, seed = futures[future]
-            result = future.result()
-            cached(s, seed).write_text(json.dumps(result))
-            final = result["curve"][-1]["mse_sum"]
-            print(
-                f"[{done}/{len(jobs)}] {s} seed {seed}: final summed MSE {final:.2f} "
-                f"({result['wall_seconds']:.0f} s)",
-                flush=True,
-            )
+    for done, result in completed_trials(one_trial, jobs, args):
+        s, seed = result["strategy"], result["seed"]
+        cached(s, seed).write_text(json.dumps(result))
+        final = result["curve"][-1]["mse_sum"]
+        print(
+            f"[{done}/{len(jobs)}] {s} seed {seed}: final summed MSE {final:.2f} "
+            f"({result['wall_seconds']:.0f} s)",
+            flush=True,
+        )
     trials = [json.loads(cached(*job).read_text()) for job in wanted]
     summary = summarise(trials)
     comparisons = compare(summary, trials)
@@ -243,11 +254,7 @@ def main(argv=None) -> int:
         )
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     record = {
-        "dataset": {
-            "file": str(args.data),
-            "image_index": 25,
-            "spectral_range": [49, 99],
-        },
+        "dataset": dataset_record(args.data),
         "settings": {
             "patch": 9,
             "init": args.init,
