@@ -38,6 +38,7 @@ from pycroscopy_curiosity.data.results import (
     write_results,
 )
 from pycroscopy_curiosity.errors import DataError, ParameterError
+from pycroscopy_curiosity.strategies import build_strategy
 
 log = logging.getLogger(__name__)
 
@@ -290,30 +291,20 @@ class CuriosityExplorer:
             )
 
     def _make_strategy(self, workflow: str, options: dict):
-        """The options object and strategy of a workflow."""
-        if workflow == "autoencoder":
-            from pycroscopy_curiosity.strategies.autoencoder import (
-                AutoencoderOptions,
-                AutoencoderStrategy,
-            )
-
-            settings = AutoencoderOptions(**{"budget": self.budget, **options})
-            strategy = AutoencoderStrategy(
-                self.candidates, self.data.n_spec, settings, seed=self.seed
-            )
-            return settings, strategy
-        from pycroscopy_curiosity.strategies.ensemble import (
-            EnsembleOptions,
-            EnsembleStrategy,
-        )
-
+        """The options object and strategy of a workflow ("random": the
+        ensemble's surrogate with random points)."""
         if workflow == "random":
+            workflow = "ensemble"
             options.setdefault("selection", "random")
-        settings = EnsembleOptions(**options)
-        strategy = EnsembleStrategy(
-            self.candidates, self.data.n_spec, settings, seed=self.seed
+        strategy = build_strategy(
+            workflow,
+            self.candidates,
+            self.data.n_spec,
+            options,
+            seed=self.seed,
+            budget=self.budget,
         )
-        return settings, strategy
+        return strategy.options, strategy
 
     @property
     def label(self) -> str:

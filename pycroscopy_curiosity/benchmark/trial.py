@@ -11,6 +11,7 @@ import numpy as np
 from pycroscopy_curiosity.benchmark.yardstick import Yardstick, YardstickSettings
 from pycroscopy_curiosity.data.exploration import ExplorationData
 from pycroscopy_curiosity.errors import ParameterError
+from pycroscopy_curiosity.strategies import build_strategy
 
 log = logging.getLogger(__name__)
 
@@ -87,46 +88,21 @@ class TrialSpec:
 
 
 def make_strategy(name: str, candidates, data: ExplorationData, spec: TrialSpec):
-    """Build the strategy ``name`` on ``candidates``."""
-    n_spec, seed, opts = data.n_spec, spec.seed, dict(spec.options)
-    if name == "random":
-        from pycroscopy_curiosity.strategies.random import RandomStrategy
-
-        return RandomStrategy(len(candidates), n_spec, seed)
-    if name == "grid":
-        from pycroscopy_curiosity.strategies.baselines import GridStrategy
-
-        return GridStrategy(candidates, n_spec, seed=seed)
-    if name in ("sobol", "lhs"):
-        from pycroscopy_curiosity.strategies.baselines import QuasiRandomStrategy
-
-        return QuasiRandomStrategy(candidates, n_spec, seed=seed, method=name)
-    if name == "dkl":
-        from pycroscopy_curiosity.strategies.dkl import DKLOptions, DKLStrategy
-
-        return DKLStrategy(
-            candidates,
-            n_spec,
-            DKLOptions(**opts),
-            seed=seed,
-            bias=data.spectral_axis.values,
-        )
-    if name == "ensemble":
-        from pycroscopy_curiosity.strategies.ensemble import (
-            EnsembleOptions,
-            EnsembleStrategy,
-        )
-
-        return EnsembleStrategy(candidates, n_spec, EnsembleOptions(**opts), seed)
-    from pycroscopy_curiosity.strategies.autoencoder import (
-        AutoencoderOptions,
-        AutoencoderStrategy,
-    )
-
+    """Build the strategy ``name`` on ``candidates`` (``autoencoder-mcd`` is
+    the autoencoder workflow with ``sigma = 2`` unless the options say)."""
+    options = dict(spec.options)
     if name == "autoencoder-mcd":
-        opts.setdefault("sigma", 2.0)
-    settings = AutoencoderOptions(**{"budget": spec.budget, **opts})
-    return AutoencoderStrategy(candidates, n_spec, settings, seed)
+        name = "autoencoder"
+        options.setdefault("sigma", 2.0)
+    return build_strategy(
+        name,
+        candidates,
+        data.n_spec,
+        options,
+        seed=spec.seed,
+        budget=spec.budget,
+        bias=data.spectral_axis.values,
+    )
 
 
 def _seconds(strategy, decisions: list[float]) -> dict[str, float]:
